@@ -1,0 +1,81 @@
+"""Validation of hyper-parameters and of inputs that scikit-learn's helpers do not cover."""
+
+import numbers
+
+import numpy as np
+import torch
+from sklearn.utils import check_array
+
+
+def check_number(name, value, *, kind=numbers.Real, low=None, high=None,
+                 low_open=False, high_open=False):
+    """Raise unless ``value`` is a ``kind`` number within the given bounds.
+
+    Booleans are rejected even though Python counts them as integers.
+    """
+    if isinstance(value, bool) or not isinstance(value, kind):
+        what = "an integer" if kind is numbers.Integral else "a number"
+        raise TypeError(f"{name} must be {what}, got {value!r} of type {type(value).__name__}.")
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if too_low or too_high or not np.isfinite(value):
+        lo = "(" if low_open else "["
+        hi = ")" if high_open else "]"
+        bounds = f"{lo}{'-inf' if low is None else low}, {'inf' if high is None else high}{hi}"
+        raise ValueError(f"{name} must be in {bounds}, got {value!r}.")
+    return value
+
+
+def check_noise_rate(noise_rate):
+    """Return ``"auto"`` or the noise rate as a float in [0, 1)."""
+    if isinstance(noise_rate, str):
+        if noise_rate != "auto":
+            raise ValueError(f"noise_rate must be 'auto' or a float in [0, 1), got {noise_rate!r}.")
+        return noise_rate
+    return float(check_number("noise_rate", noise_rate, low=0, high=1, high_open=True))
+
+
+def check_device(device):
+    """Return the ``torch.device`` meant by ``device`` ("auto", "cpu", "cuda", "cuda:1", ...)."""
+    if isinstance(device, str) and device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"device must be 'auto', 'cpu', 'cuda' or 'cuda:<index>', got {device!r}."
+        ) from exc
+    if resolved.type not in ("cpu", "cuda"):
+        raise ValueError(f"device must be a CPU or CUDA device, got {device!r}.")
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device={device!r} but CUDA is not available; use 'cpu' or 'auto'.")
+        if resolved.index is not None and resolved.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={device!r} but only {torch.cuda.device_count()} CUDA device(s) exist."
+            )
+    return resolved
+
+
+def check_sample_weight(sample_weight, n_samples):
+    """Return sample weights as float32 of shape (n_samples,); ones if None.
+
+    Weights must be finite, non-negative and not all zero.
+    """
+    if sample_weight is None:
+        return np.ones(n_samples, dtype=np.float32)
+    weight = check_array(
+        sample_weight, ensure_2d=False, dtype=np.float64, input_name="sample_weight"
+    )
+    if weight.ndim != 1 or weight.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_weight must have shape ({n_samples},) to match X, got {weight.shape}."
+        )
+    if (weight < 0).any():
+        raise ValueError("sample_weight must be non-negative; negative weights were given.")
+    if not weight.any():
+        raise ValueError("sample_weight must not be all zero: no sample would be learned from.")
+    weight = weight.astype(np.float32)
+    if not np.isfinite(weight).all():
+        raise ValueError("sample_weight contains values too large for float32.")
+    return weight

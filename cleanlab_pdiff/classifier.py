@@ -1,0 +1,296 @@
+"""The scikit-learn estimator: a thin facade over a private skorch net."""
+
+import copy
+import math
+import numbers
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+from torch import nn
+
+from ._skorch import CALLBACK_NAME, PDiffCallback, PDiffNet
+from ._validation import check_device, check_noise_rate, check_number, check_sample_weight
+from .networks import CNN9, MLP
+
+__all__ = ["PDiffClassifier"]
+
+
+class PDiffClassifier(ClassifierMixin, BaseEstimator):
+    """Neural-network classifier trained with P-DIFF on noisily labelled data.
+
+    During training, P-DIFF tracks the distribution of the probability
+    difference ``delta = p[given label] - max p[other class]`` over a sliding
+    window of recent mini-batches and drops from the gradient the samples in
+    the lowest ``noise_rate`` share of that distribution: the ones most
+    likely mislabelled (Hu et al., ICPR 2020). With ``noise_rate="auto"`` it
+    estimates the noise rate itself.
+
+    The network is trained by a private skorch net created in :meth:`fit`,
+    so :func:`sklearn.base.clone` gives an independent, unfitted model.
+
+    Parameters
+    ----------
+    module : None, torch.nn.Module or callable, default=None
+        The network; it must return logits. ``None`` builds :class:`MLP`
+        for 2-D ``X`` and :class:`CNN9` for 4-D ``X`` of shape
+        ``(N, C, H, W)``. A module instance is deep-copied at each fit (its
+        initial weights are used as given). A callable
+        ``(n_features, n_classes) -> nn.Module`` (a module class, say) is
+        called at each fit, under the seeded generator; ``n_features`` is
+        ``X.shape[1]`` (the channels for images).
+    noise_rate : "auto" or float, default="auto"
+        Share of the data to drop once the ramp is over, in [0, 1); 0 is
+        plain training. ``"auto"`` estimates it online: while the network
+        warms up (or is not yet saturated), the estimate is the share of the
+        window with ``delta`` below a threshold ramping from -1 to 0; it
+        freezes when the mean ``|delta|`` reaches ``zeta``.
+    t_k : int, default=20
+        Epochs over which the drop rate ramps up linearly from 0.
+    window : int, default=100
+        Number of recent mini-batches in the delta distribution. It is
+        capped at one epoch's worth of batches (``ceil(N / batch_size)``):
+        a longer window would count samples twice, with stale deltas. The
+        window in force is ``window_``.
+    zeta : float, default=0.9
+        Saturation (mean ``|delta|`` over the window) at which the automatic
+        noise-rate estimate freezes, in (0, 1].
+    max_epochs : int, default=100
+        Number of training epochs.
+    batch_size : int, default=128
+        Mini-batch size for training and prediction.
+    lr : float, default=1e-3
+        Learning rate.
+    optimizer : callable, default=torch.optim.Adam
+        Optimizer class, called as ``optimizer(params, lr=lr,
+        weight_decay=weight_decay)``; use :func:`functools.partial` for
+        further arguments, e.g. ``partial(torch.optim.SGD, momentum=0.9)``.
+    weight_decay : float, default=0.0
+        L2 penalty passed to the optimizer.
+    device : str or torch.device, default="auto"
+        ``"auto"`` (CUDA when present, else CPU), ``"cpu"``, ``"cuda"`` or
+        ``"cuda:<index>"``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds network initialisation, shuffling and dropout (the global
+        torch generator is restored after :meth:`fit`). The same integer
+        gives the same predictions on the CPU.
+    verbose : int, default=0
+        Print skorch's per-epoch table when positive.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    n_features_in_ : int
+        Number of features (``X.shape[1]``) seen during :meth:`fit`.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names, when ``X`` had string column names.
+    noise_rate_ : float
+        Drop rate in force at the end of training: the estimated noise rate
+        in ``"auto"`` mode.
+    window_ : int
+        Window in force, in mini-batches (see ``window``).
+    history_ : skorch.History
+        Per-epoch diagnostics: ``train_loss`` (the P-DIFF-weighted loss),
+        ``drop_rate``, ``delta_threshold`` (lower edge of the threshold
+        bin), ``kept_fraction`` (share of the epoch's samples kept),
+        ``saturation`` (mean ``|delta|`` over the window) and ``weighting``
+        (whether the window was full); e.g. ``history_[:, "drop_rate"]``.
+    net_ : skorch.NeuralNet
+        The trained skorch net.
+
+    See Also
+    --------
+    cleanlab_pdiff.pdiff.PDiff : The P-DIFF weighting for a custom training loop.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from cleanlab_pdiff import PDiffClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = PDiffClassifier(max_epochs=5, random_state=0).fit(X / 16, y)
+    >>> clf.predict_proba(X[:2] / 16).shape
+    (2, 10)
+    >>> 0 <= clf.noise_rate_ < 1
+    True
+    """
+
+    def __init__(
+        self,
+        module=None,
+        *,
+        noise_rate="auto",
+        t_k=20,
+        window=100,
+        zeta=0.9,
+        max_epochs=100,
+        batch_size=128,
+        lr=1e-3,
+        optimizer=torch.optim.Adam,
+        weight_decay=0.0,
+        device="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.module = module
+        self.noise_rate = noise_rate
+        self.t_k = t_k
+        self.window = window
+        self.zeta = zeta
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def fit(self, X, y, sample_weight=None):
+        """Train the network with P-DIFF.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+            Training data; finite numbers (converted to float32).
+        y : array-like of shape (n_samples,)
+            Given, possibly wrong, labels: integers or strings, at least two
+            classes.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative per-sample weights. They scale each sample's loss
+            and its mass in the delta distribution, on top of P-DIFF's 0/1
+            weights.
+
+        Returns
+        -------
+        self : PDiffClassifier
+            The fitted estimator.
+        """
+        noise_rate = check_noise_rate(self.noise_rate)
+        device = check_device(self.device)
+        self._check_hyperparameters()
+        X, y = validate_data(self, X, y, dtype=np.float32, allow_nd=True)
+        check_classification_targets(y)
+        classes, labels = np.unique(y, return_inverse=True)
+        weight = check_sample_weight(sample_weight, X.shape[0])
+        n_weighted = np.unique(labels[weight > 0]).size
+        if n_weighted < 2:
+            raise ValueError(
+                f"y must hold at least 2 classes with positive sample weight; got "
+                f"{n_weighted} class(es) ({classes.size} in y). A classifier can't "
+                f"train when only one class is present."
+            )
+        window = min(self.window, math.ceil(X.shape[0] / self.batch_size))
+        callback = PDiffCallback(window, noise_rate, self.t_k, self.zeta)
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        cuda = [device.index or 0] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=cuda):
+            torch.manual_seed(seed)
+            net = PDiffNet(
+                self._build_module(X, classes.size),
+                criterion=nn.CrossEntropyLoss,
+                criterion__reduction="none",
+                optimizer=self.optimizer,
+                lr=self.lr,
+                optimizer__weight_decay=self.weight_decay,
+                max_epochs=self.max_epochs,
+                batch_size=self.batch_size,
+                iterator_train__shuffle=True,
+                train_split=None,
+                callbacks=[(CALLBACK_NAME, callback)],
+                device=str(device),
+                verbose=self.verbose,
+            )
+            net.fit(X, {"label": labels, "weight": weight})
+        # Fitted attributes are set only once training has succeeded.
+        self.classes_ = classes
+        self._input_shape = X.shape[1:]
+        self.window_ = window
+        self.net_ = net
+        self.history_ = net.history
+        self.noise_rate_ = float(callback.pdiff_.drop_rate)
+        return self
+
+    def predict_proba(self, X):
+        """Return class probabilities (softmax of the network's logits).
+
+        Parameters
+        ----------
+        X : array-like of the training data's shape but the first axis
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes), float32
+            Columns follow ``classes_``. The network computes in float32, so
+            the probabilities are float32 too.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float32, allow_nd=True, reset=False)
+        if X.shape[1:] != self._input_shape:
+            raise ValueError(
+                f"X has shape {X.shape}; the model was fitted on samples of shape "
+                f"{self._input_shape}."
+            )
+        return self.net_.predict_proba(X)
+
+    def predict(self, X):
+        """Return the most probable class of each sample.
+
+        Parameters
+        ----------
+        X : array-like of the training data's shape but the first axis
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(axis=1)]
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "net_")
+
+    def _check_hyperparameters(self):
+        Int, Real = numbers.Integral, numbers.Real
+        check_number("t_k", self.t_k, kind=Int, low=0)
+        check_number("window", self.window, kind=Int, low=1)
+        check_number("zeta", self.zeta, kind=Real, low=0, high=1, low_open=True)
+        check_number("max_epochs", self.max_epochs, kind=Int, low=1)
+        check_number("batch_size", self.batch_size, kind=Int, low=1)
+        check_number("lr", self.lr, kind=Real, low=0, low_open=True)
+        check_number("weight_decay", self.weight_decay, kind=Real, low=0)
+        if not callable(self.optimizer):
+            raise TypeError(
+                f"optimizer must be a torch optimizer class or callable, got {self.optimizer!r}."
+            )
+
+    def _build_module(self, X, n_classes):
+        n_features = X.shape[1]
+        if self.module is None:
+            if X.ndim == 2:
+                return MLP(n_features, n_classes)
+            if X.ndim == 4:
+                return CNN9(n_features, n_classes)
+            raise ValueError(
+                f"X has {X.ndim} dimensions; the default network takes 2-D features "
+                f"(n_samples, n_features) or 4-D images (n_samples, C, H, W). Pass "
+                f"module=... for other shapes."
+            )
+        if isinstance(self.module, nn.Module):
+            return copy.deepcopy(self.module)
+        if callable(self.module):
+            module = self.module(n_features, n_classes)
+            if not isinstance(module, nn.Module):
+                raise TypeError(
+                    f"module(n_features, n_classes) must return a torch.nn.Module, "
+                    f"got {type(module).__name__}."
+                )
+            return module
+        raise TypeError(
+            f"module must be None, a torch.nn.Module or a callable "
+            f"(n_features, n_classes) -> nn.Module, got {type(self.module).__name__}."
+        )

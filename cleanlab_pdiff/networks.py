@@ -1,0 +1,109 @@
+"""Networks shipped with the package.
+
+Both return logits (no softmax): :class:`~cleanlab_pdiff.PDiffClassifier`
+trains them with cross-entropy and applies the softmax itself.
+"""
+
+from torch import nn
+
+__all__ = ["CNN9", "MLP"]
+
+
+class MLP(nn.Module):
+    """Multi-layer perceptron for tabular data and embedding features.
+
+    ``Linear -> ReLU (-> Dropout)`` per hidden layer, then a linear layer to
+    the logits. It is the default network of
+    :class:`~cleanlab_pdiff.PDiffClassifier` for 2-D input.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of input features.
+    n_classes : int
+        Number of classes (output logits).
+    hidden : tuple of int, default=(256, 256)
+        Width of each hidden layer.
+    dropout : float, default=0.0
+        Dropout probability after each hidden layer.
+
+    Examples
+    --------
+    >>> import torch
+    >>> MLP(4, 3)(torch.zeros(2, 4)).shape
+    torch.Size([2, 3])
+    """
+
+    def __init__(self, n_features, n_classes, hidden=(256, 256), dropout=0.0):
+        super().__init__()
+        layers = []
+        width = n_features
+        for size in hidden:
+            layers += [nn.Linear(width, size), nn.ReLU()]
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+            width = size
+        layers.append(nn.Linear(width, n_classes))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+def _conv_block(in_channels, out_channels, padding):
+    return [
+        nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=padding),
+        nn.BatchNorm2d(out_channels),
+        nn.LeakyReLU(0.01),
+    ]
+
+
+class CNN9(nn.Module):
+    """The 9-layer CNN of Co-teaching, used by the P-DIFF authors for MNIST/CIFAR.
+
+    Three 3x3 convolutions of 128 channels, max-pool, dropout; three of 256,
+    max-pool, dropout; then 512, 256 and 128 channels without padding; each
+    convolution with batch norm and LeakyReLU(0.01); global average pooling
+    and a linear layer to the logits. It is the default network of
+    :class:`~cleanlab_pdiff.PDiffClassifier` for 4-D input ``(N, C, H, W)``.
+    The unpadded convolutions need images of at least 28 x 28 pixels.
+
+    Parameters
+    ----------
+    in_channels : int
+        Number of input channels C.
+    n_classes : int
+        Number of classes (output logits).
+    dropout : float, default=0.25
+        Dropout probability after each max-pool.
+
+    Examples
+    --------
+    >>> import torch
+    >>> CNN9(3, 10)(torch.zeros(2, 3, 32, 32)).shape
+    torch.Size([2, 10])
+    """
+
+    def __init__(self, in_channels, n_classes, dropout=0.25):
+        super().__init__()
+        self.features = nn.Sequential(
+            *_conv_block(in_channels, 128, 1),
+            *_conv_block(128, 128, 1),
+            *_conv_block(128, 128, 1),
+            nn.MaxPool2d(2),
+            nn.Dropout2d(dropout),
+            *_conv_block(128, 256, 1),
+            *_conv_block(256, 256, 1),
+            *_conv_block(256, 256, 1),
+            nn.MaxPool2d(2),
+            nn.Dropout2d(dropout),
+            *_conv_block(256, 512, 0),
+            *_conv_block(512, 256, 0),
+            *_conv_block(256, 128, 0),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+        )
+        self.classifier = nn.Linear(128, n_classes)
+
+    def forward(self, x):
+        return self.classifier(self.features(x))

@@ -1,0 +1,329 @@
+"""P-DIFF mathematics: pure PyTorch, no scikit-learn or skorch.
+
+The functions follow ``PDIFF.md`` (read from the authors' released Caffe layer):
+the probability difference ``delta``, its histogram (0.01-wide bins over
+[-1.1, 1.1]) over a sliding window of recent mini-batches, the cumulative
+distribution, the bin-granular threshold, hard 0/1 weights, the drop-rate
+schedule and the automatic noise-rate estimate. :class:`PDiff` is the thin
+stateful shell that keeps the window; it can be dropped into any PyTorch
+training loop.
+
+Everything per step stays on the tensors' device: the threshold and the
+noise-rate estimate are 0-d tensors, never read back to the host.
+"""
+
+import math
+
+import torch
+from torch import nn
+
+__all__ = [
+    "BIN_WIDTH",
+    "N_BINS",
+    "PDiff",
+    "bin_centres",
+    "delta_bin",
+    "drop_rate_schedule",
+    "estimate_noise_rate",
+    "hard_weights",
+    "probability_difference",
+    "ramp",
+    "saturation",
+    "threshold_bin",
+    "value_bin",
+]
+
+#: Width of one histogram bin.
+BIN_WIDTH = 0.01
+#: Lower edge of the histogram; ``delta`` in [-1, 1] falls in bins 10..210.
+_LOW = -1.1
+#: Scale of the released layer's bin formula: 220 bins over a span of 2.2.
+_SCALE = 220
+_SPAN = 2.2
+#: Number of histogram cells: the released layer clamps bin ids to [0, 220].
+N_BINS = _SCALE + 1
+
+
+def probability_difference(probs, labels):
+    """Return ``delta = p[y] - max_{j != y} p[j]`` for each row.
+
+    Parameters
+    ----------
+    probs : torch.Tensor of shape (B, K)
+        Class probabilities (rows sum to 1), K >= 2.
+    labels : torch.Tensor of shape (B,)
+        Given (possibly wrong) class indices in ``[0, K)``.
+
+    Returns
+    -------
+    delta : torch.Tensor of shape (B,)
+        Values in [-1, 1]; negative where the model prefers another class.
+
+    Examples
+    --------
+    >>> import torch
+    >>> probs = torch.tensor([[0.5, 0.25, 0.25], [0.75, 0.25, 0.0]])
+    >>> probability_difference(probs, torch.tensor([0, 1])).tolist()
+    [0.25, -0.5]
+    """
+    given = probs.gather(1, labels[:, None]).squeeze(1)
+    others = probs.scatter(1, labels[:, None], -math.inf)
+    return given - others.max(dim=1).values
+
+
+def delta_bin(delta):
+    """Return the histogram bin of each ``delta``, as the released layer does.
+
+    ``bin = clamp(floor(220 * (delta + 1.1) / 2.2), 0, 220)``, computed in
+    float64 so that the result does not depend on the input's precision.
+
+    Parameters
+    ----------
+    delta : torch.Tensor
+        Probability differences.
+
+    Returns
+    -------
+    bins : torch.Tensor of int64, same shape as ``delta``
+
+    Examples
+    --------
+    >>> import torch
+    >>> delta_bin(torch.tensor([-1.0, 0.0, 0.995, 1.0])).tolist()
+    [10, 110, 209, 210]
+    """
+    scaled = _SCALE * (delta.to(torch.float64) - _LOW) / _SPAN
+    return torch.floor(scaled).clamp_(0, N_BINS - 1).long()
+
+
+def value_bin(value):
+    """Return the bin of one Python float, by the formula of :func:`delta_bin`.
+
+    Examples
+    --------
+    >>> value_bin(-1.0), value_bin(0.0)
+    (10, 110)
+    """
+    return min(max(math.floor(_SCALE * (value - _LOW) / _SPAN), 0), N_BINS - 1)
+
+
+def bin_centres(device=None):
+    """Return the centre of every bin, float64, shape (N_BINS,)."""
+    return _LOW + (torch.arange(N_BINS, dtype=torch.float64, device=device) + 0.5) * BIN_WIDTH
+
+
+def _cdf(hist):
+    return hist.cumsum(0) / hist.sum().clamp_min(torch.finfo(hist.dtype).tiny)
+
+
+def threshold_bin(hist, drop_rate):
+    """Return ``min{b : CDF[b] > drop_rate}`` as a 0-d int64 tensor.
+
+    The bin in which the cumulative share crosses ``drop_rate`` is kept, so
+    ``drop_rate = 0`` keeps everything (the threshold is the first non-empty
+    bin).
+
+    Parameters
+    ----------
+    hist : torch.Tensor of shape (N_BINS,)
+        Histogram (counts or summed weights) of ``delta`` over the window.
+    drop_rate : float or 0-d torch.Tensor
+        Share of the window's mass to drop, in [0, 1).
+
+    Returns
+    -------
+    t_bin : 0-d torch.Tensor of int64
+
+    Examples
+    --------
+    >>> import torch
+    >>> hist = torch.zeros(N_BINS, dtype=torch.float64)
+    >>> hist[[20, 150, 160, 170]] = 1.0
+    >>> int(threshold_bin(hist, 0.25)), int(threshold_bin(hist, 0.2))
+    (150, 20)
+    """
+    # The CDF is non-decreasing, so the first bin above the rate is the
+    # number of bins at or below it; this avoids a data-dependent host sync.
+    return (_cdf(hist) <= drop_rate).sum()
+
+
+def hard_weights(bins, t_bin):
+    """Return 1.0 for samples in bins at or above ``t_bin``, else 0.0."""
+    return (bins >= t_bin).to(torch.float32)
+
+
+def saturation(hist):
+    """Return the mean ``|delta|`` over the window, from bin centres.
+
+    The released layer calls this the training saturation; the noise-rate
+    estimate freezes once it reaches ``zeta``.
+    """
+    total = hist.sum().clamp_min(torch.finfo(hist.dtype).tiny)
+    return (hist * bin_centres(hist.device).abs()).sum() / total
+
+
+def ramp(epoch, t_k):
+    """Return ``min(1, epoch / t_k)`` (1 when ``t_k`` is 0)."""
+    return 1.0 if t_k == 0 else min(1.0, epoch / t_k)
+
+
+def drop_rate_schedule(noise_rate, epoch, t_k):
+    """Return the drop rate for a known noise rate: ``noise_rate * min(1, T / T_k)``.
+
+    Parameters
+    ----------
+    noise_rate : float
+        The known (or assumed) noise rate eps0.
+    epoch : int
+        Number of completed epochs T.
+    t_k : int
+        Length of the ramp in epochs.
+
+    Returns
+    -------
+    drop_rate : float
+
+    Examples
+    --------
+    >>> drop_rate_schedule(0.4, 5, 20), drop_rate_schedule(0.4, 30, 20)
+    (0.1, 0.4)
+    """
+    return noise_rate * ramp(epoch, t_k)
+
+
+def estimate_noise_rate(hist, epoch, t_k, zeta, previous):
+    """Update the automatic noise-rate estimate (the released layer's default).
+
+    While ``epoch <= t_k`` or the saturation is below ``zeta``, the estimate
+    is ``CDF[bin(thr)]`` with ``thr = -1 + min(1, epoch / t_k)``, i.e. the
+    share of the window whose ``delta`` lies below a threshold that ramps
+    from -1 to 0. Otherwise the previous estimate is kept (frozen).
+
+    Parameters
+    ----------
+    hist : torch.Tensor of shape (N_BINS,)
+        Histogram of ``delta`` over the window.
+    epoch : int
+        Number of completed epochs T.
+    t_k : int
+        Length of the ramp in epochs.
+    zeta : float
+        Saturation at which the estimate freezes.
+    previous : 0-d torch.Tensor
+        The estimate before this step.
+
+    Returns
+    -------
+    estimate : 0-d torch.Tensor of float64
+    """
+    current = _cdf(hist)[value_bin(-1.0 + ramp(epoch, t_k))]
+    if epoch <= t_k:
+        return current
+    return torch.where(saturation(hist) < zeta, current, previous)
+
+
+class PDiff(nn.Module):
+    """Sliding-window P-DIFF weighting for one training run.
+
+    Call it once per training step with the batch's ``delta``; it returns
+    the batch's 0/1 weights. The window holds one histogram per recent
+    mini-batch (each sample's ``delta`` as it was when computed); the step
+    adds the current batch, evicts the oldest one beyond ``window``, then
+    judges the current batch against the distribution that includes it.
+    Weighting starts once the window holds ``window`` batches; before that
+    every weight is 1.
+
+    Parameters
+    ----------
+    window : int
+        Number of recent mini-batches in the distribution.
+    noise_rate : float or "auto"
+        Known noise rate (dropped share after the ramp), or ``"auto"`` to
+        estimate it online.
+    t_k : int
+        Length of the drop-rate ramp in epochs.
+    zeta : float
+        Saturation at which the automatic estimate freezes.
+
+    Attributes
+    ----------
+    hist : torch.Tensor of shape (N_BINS,)
+        Histogram of ``delta`` (sample-weighted counts) over the window.
+    drop_rate : 0-d torch.Tensor
+        Drop rate used at the last step.
+    t_bin : 0-d torch.Tensor
+        Threshold bin used at the last step.
+    steps : int
+        Number of steps taken.
+
+    Examples
+    --------
+    >>> import torch
+    >>> pdiff = PDiff(window=2, noise_rate=0.5, t_k=0)
+    >>> delta = torch.tensor([-0.9, -0.5, 0.4, 0.8])
+    >>> pdiff(delta, epoch=0).tolist()   # window not yet full
+    [1.0, 1.0, 1.0, 1.0]
+    >>> pdiff(delta, epoch=0).tolist()   # the lowest half of the window is dropped
+    [0.0, 0.0, 1.0, 1.0]
+    """
+
+    def __init__(self, window, noise_rate="auto", t_k=20, zeta=0.9):
+        super().__init__()
+        self.window = window
+        self.noise_rate = noise_rate
+        self.t_k = t_k
+        self.zeta = zeta
+        self.steps = 0
+        f64 = {"dtype": torch.float64}
+        self.register_buffer("ring", torch.zeros(window, N_BINS, **f64))
+        self.register_buffer("hist", torch.zeros(N_BINS, **f64))
+        self.register_buffer("drop_rate", torch.zeros((), **f64))
+        self.register_buffer("t_bin", torch.zeros((), dtype=torch.int64))
+
+    @property
+    def full(self):
+        """Whether the window holds ``window`` batches (weighting is on)."""
+        return self.steps >= self.window
+
+    def forward(self, delta, epoch, sample_weight=None):
+        """Take one step: update the window and return the batch's weights.
+
+        Parameters
+        ----------
+        delta : torch.Tensor of shape (B,)
+            Detached probability differences of the current batch.
+        epoch : int
+            Number of completed epochs T.
+        sample_weight : torch.Tensor of shape (B,), optional
+            Weights of the samples in the histogram (1 each by default).
+
+        Returns
+        -------
+        weights : torch.Tensor of shape (B,), float32
+            1 for kept samples, 0 for dropped ones.
+        """
+        bins = delta_bin(delta)
+        mass = torch.ones_like(bins, dtype=torch.float64) if sample_weight is None \
+            else sample_weight.to(torch.float64)
+        batch_hist = torch.zeros_like(self.hist).index_add_(0, bins, mass)
+        slot = self.steps % self.window
+        self.hist += batch_hist - self.ring[slot]
+        self.ring[slot] = batch_hist
+        self.steps += 1
+
+        if self.noise_rate == "auto":
+            self.drop_rate = estimate_noise_rate(
+                self.hist, epoch, self.t_k, self.zeta, self.drop_rate
+            )
+        else:
+            self.drop_rate.fill_(drop_rate_schedule(self.noise_rate, epoch, self.t_k))
+        self.t_bin = threshold_bin(self.hist, self.drop_rate)
+        if not self.full:
+            return torch.ones_like(delta, dtype=torch.float32)
+        return hard_weights(bins, self.t_bin)
+
+    def get_extra_state(self):
+        return {"steps": self.steps}
+
+    def set_extra_state(self, state):
+        self.steps = state["steps"]
