@@ -13,10 +13,18 @@ from .pdiff import BIN_WIDTH, PDiff, probability_difference, saturation
 
 #: Name under which the P-DIFF callback is registered with the net.
 CALLBACK_NAME = "pdiff"
+#: Number of most recent epochs whose deltas are averaged into an example's
+#: training-time label quality, so that one noisy epoch does not decide.
+QUALITY_EPOCHS = 5
 
 
 class PDiffCallback(Callback):
-    """Own one training run's P-DIFF window and record per-epoch diagnostics.
+    """Own one training run's P-DIFF state and record per-epoch diagnostics.
+
+    Besides the window, it keeps for every training example (by its row
+    index, carried through skorch's batches) the deltas of its last
+    ``QUALITY_EPOCHS`` epochs and its P-DIFF weight at its last step: O(N)
+    memory on the training device, written without host copies.
 
     Parameters
     ----------
@@ -39,10 +47,17 @@ class PDiffCallback(Callback):
     def initialize(self):
         self.pdiff_ = PDiff(self.window, self.noise_rate, self.t_k, self.zeta)
         self.epoch_ = 0
+        self.recent_deltas_ = None
         return self
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         self.pdiff_.to(net.device)
+        n_samples = len(y["index"])
+        if self.recent_deltas_ is None or self.recent_deltas_.shape[1] != n_samples:
+            self.recent_deltas_ = torch.full(
+                (QUALITY_EPOCHS, n_samples), torch.nan, device=net.device
+            )
+            self.last_weights_ = torch.ones(n_samples, device=net.device)
 
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         # skorch appends the epoch's history row before this hook runs.
@@ -50,12 +65,37 @@ class PDiffCallback(Callback):
         self.kept_ = torch.zeros((), dtype=torch.float64, device=net.device)
         self.seen_ = torch.zeros((), dtype=torch.float64, device=net.device)
 
-    def weigh(self, delta, sample_weight):
-        """Step the window with a training batch; return its P-DIFF weights."""
+    def weigh(self, delta, sample_weight, index):
+        """Step the window with a training batch; return its P-DIFF weights.
+
+        Parameters
+        ----------
+        delta : torch.Tensor of shape (B,)
+            The batch's detached probability differences.
+        sample_weight : torch.Tensor of shape (B,)
+            The batch's sample weights.
+        index : torch.Tensor of shape (B,)
+            The batch's row indices in the training data.
+
+        Returns
+        -------
+        weights : torch.Tensor of shape (B,)
+            P-DIFF's 0/1 weights.
+        """
         weights = self.pdiff_(delta, self.epoch_, sample_weight)
         self.kept_ += (weights * sample_weight).sum()
         self.seen_ += sample_weight.sum()
+        self.recent_deltas_[self.epoch_ % QUALITY_EPOCHS, index] = delta.float()
+        self.last_weights_[index] = weights
         return weights
+
+    def training_quality(self):
+        """Return each example's mean delta over its recent epochs, mapped to [0, 1]."""
+        return ((self.recent_deltas_.nanmean(dim=0) + 1) / 2).cpu().numpy()
+
+    def excluded(self):
+        """Return whether each example was dropped at its last training step."""
+        return (self.last_weights_ == 0).cpu().numpy()
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         pdiff = self.pdiff_
@@ -78,8 +118,9 @@ class PDiffNet(NeuralNet):
     """
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        labels = to_tensor(y_true["label"], device=self.device)
-        sample_weight = to_tensor(y_true["weight"], device=self.device)
+        labels, sample_weight, index = (
+            to_tensor(y_true[key], device=self.device) for key in ("label", "weight", "index")
+        )
         losses = self.criterion_(y_pred, labels)
         weights = sample_weight
         if training:
@@ -87,5 +128,5 @@ class PDiffNet(NeuralNet):
                 probs = torch.softmax(y_pred.detach().float(), dim=1)
                 delta = probability_difference(probs, labels)
             callback = dict(self.callbacks_)[CALLBACK_NAME]
-            weights = sample_weight * callback.weigh(delta, sample_weight)
+            weights = sample_weight * callback.weigh(delta, sample_weight, index)
         return (weights * losses).sum() / sample_weight.sum().clamp_min(1e-12)

@@ -6,10 +6,13 @@ import numbers
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils import check_random_state
+from cleanlab.filter import find_label_issues as cleanlab_find_label_issues
+from cleanlab.rank import get_label_quality_scores
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.utils import check_consistent_length, check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 from torch import nn
 
 from ._skorch import CALLBACK_NAME, PDiffCallback, PDiffNet
@@ -17,6 +20,9 @@ from ._validation import check_device, check_noise_rate, check_number, check_sam
 from .networks import CNN9, MLP
 
 __all__ = ["PDiffClassifier"]
+
+#: cleanlab's label-quality scoring methods.
+QUALITY_METHODS = ("normalized_margin", "self_confidence", "confidence_weighted_entropy")
 
 
 class PDiffClassifier(ClassifierMixin, BaseEstimator):
@@ -99,6 +105,14 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
         bin), ``kept_fraction`` (share of the epoch's samples kept),
         ``saturation`` (mean ``|delta|`` over the window) and ``weighting``
         (whether the window was full); e.g. ``history_[:, "drop_rate"]``.
+    training_label_quality_ : ndarray of shape (n_samples,)
+        Label quality of each training example from the training run itself,
+        in [0, 1], lower = more likely mislabelled: ``(delta + 1) / 2`` with
+        ``delta`` averaged over the example's last 5 epochs (the same scale
+        as cleanlab's ``normalized_margin``). Rows follow the training ``X``.
+    label_issues_ : ndarray of shape (n_samples,), bool
+        Training examples that P-DIFF's threshold excluded at their last
+        training step.
     net_ : skorch.NeuralNet
         The trained skorch net.
 
@@ -204,7 +218,7 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
                 device=str(device),
                 verbose=self.verbose,
             )
-            net.fit(X, {"label": labels, "weight": weight})
+            net.fit(X, {"label": labels, "weight": weight, "index": np.arange(X.shape[0])})
         # Fitted attributes are set only once training has succeeded.
         self.classes_ = classes
         self._input_shape = X.shape[1:]
@@ -212,6 +226,8 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
         self.net_ = net
         self.history_ = net.history
         self.noise_rate_ = float(callback.pdiff_.drop_rate)
+        self.training_label_quality_ = callback.training_quality()
+        self.label_issues_ = callback.excluded()
         return self
 
     def predict_proba(self, X):
@@ -250,6 +266,111 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
         """
         proba = self.predict_proba(X)
         return self.classes_[proba.argmax(axis=1)]
+
+    def label_quality_scores(self, X, y, *, method="normalized_margin"):
+        """Return a label-quality score for each example, lower = more likely wrong.
+
+        The scores are cleanlab's, computed by
+        :func:`cleanlab.rank.get_label_quality_scores` from this model's
+        ``predict_proba(X)``. For examples the model was trained on, the
+        training run's own ``training_label_quality_`` is usually the
+        better score; pass held-out data here, or use
+        ``cross_val_predict`` (see :meth:`find_label_issues` with ``cv``).
+
+        Parameters
+        ----------
+        X : array-like of the training data's shape but the first axis
+        y : array-like of shape (n_samples,)
+            Given labels, each among ``classes_``.
+        method : {"normalized_margin", "self_confidence", \
+                "confidence_weighted_entropy"}, default="normalized_margin"
+            cleanlab's scoring method. ``normalized_margin`` is
+            ``(delta + 1) / 2``.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            Values in [0, 1].
+        """
+        if method not in QUALITY_METHODS:
+            raise ValueError(f"method must be one of {QUALITY_METHODS}, got {method!r}.")
+        pred_probs = self.predict_proba(X)
+        labels = self._encode_labels(y, pred_probs.shape[0])
+        return get_label_quality_scores(labels, pred_probs, method=method)
+
+    def find_label_issues(self, X, y, *, return_indices_ranked_by=None, cv=None):
+        """Fit, then flag the examples whose given label is probably wrong.
+
+        By default one P-DIFF training run does it all: the estimator is
+        fitted on ``(X, y)`` and the ``round(noise_rate_ * n_samples)``
+        examples of lowest ``training_label_quality_`` are flagged, i.e. the
+        cut is P-DIFF's own noise-rate estimate (or the given rate). With
+        ``cv``, out-of-sample ``pred_probs`` from ``cv`` folds (clones of
+        this estimator; ``self`` is left as it is) go to
+        :func:`cleanlab.filter.find_label_issues`, cleanlab's standard
+        recipe.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Features.
+        y : array-like of shape (n_samples,)
+            Given labels.
+        return_indices_ranked_by : None or str, default=None
+            ``None`` returns a boolean mask. Otherwise the indices of the
+            flagged examples, worst first, ranked by this cleanlab score:
+            without ``cv`` only ``"normalized_margin"`` (the training-time
+            one); with ``cv`` any of cleanlab's ``"self_confidence"``,
+            ``"normalized_margin"``, ``"confidence_weighted_entropy"``.
+        cv : None, int or cross-validation splitter, default=None
+            ``None`` for the single P-DIFF run; otherwise the folds of
+            :func:`sklearn.model_selection.cross_val_predict` (an int means
+            shuffled stratified folds seeded by ``random_state``).
+
+        Returns
+        -------
+        label_issues : ndarray
+            Boolean mask of shape (n_samples,), or int indices worst first.
+        """
+        allowed = QUALITY_METHODS if cv is not None else ("normalized_margin",)
+        if return_indices_ranked_by is not None and return_indices_ranked_by not in allowed:
+            raise ValueError(
+                f"return_indices_ranked_by must be None or one of {allowed}"
+                f"{'' if cv is not None else ' without cv'}, got {return_indices_ranked_by!r}."
+            )
+        if cv is not None:
+            return self._find_label_issues_cv(X, y, return_indices_ranked_by, cv)
+        quality = self.fit(X, y).training_label_quality_
+        ranked = np.argsort(quality, kind="stable")[: round(self.noise_rate_ * quality.size)]
+        if return_indices_ranked_by is not None:
+            return ranked
+        mask = np.zeros(quality.size, dtype=bool)
+        mask[ranked] = True
+        return mask
+
+    def _find_label_issues_cv(self, X, y, return_indices_ranked_by, cv):
+        check_consistent_length(X, y)
+        y = column_or_1d(y)
+        labels = np.unique(y, return_inverse=True)[1]
+        if isinstance(cv, numbers.Integral):
+            seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+            cv = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
+        pred_probs = cross_val_predict(clone(self), X, labels, cv=cv, method="predict_proba")
+        return cleanlab_find_label_issues(
+            labels, pred_probs, return_indices_ranked_by=return_indices_ranked_by
+        )
+
+    def _encode_labels(self, y, n_samples):
+        y = column_or_1d(y)
+        if y.shape[0] != n_samples:
+            raise ValueError(f"X has {n_samples} samples but y has {y.shape[0]}.")
+        unknown = np.setdiff1d(y, self.classes_)
+        if unknown.size:
+            raise ValueError(
+                f"y holds labels not seen in fit: {unknown[:5].tolist()}; classes_ are "
+                f"{self.classes_.tolist()}."
+            )
+        return np.searchsorted(self.classes_, y)
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "net_")
