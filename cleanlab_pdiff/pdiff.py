@@ -35,7 +35,7 @@ __all__ = [
 
 #: Width of one histogram bin.
 BIN_WIDTH = 0.01
-#: Lower edge of the histogram; ``delta`` in [-1, 1] falls in bins 10..210.
+#: Lower edge of the histogram; ``delta`` in [-1, 1] falls in bins 10..209.
 _LOW = -1.1
 #: Scale of the released layer's bin formula: 220 bins over a span of 2.2.
 _SCALE = 220
@@ -89,8 +89,8 @@ def delta_bin(delta):
     Examples
     --------
     >>> import torch
-    >>> delta_bin(torch.tensor([-1.0, 0.0, 0.995, 1.0])).tolist()
-    [10, 110, 209, 210]
+    >>> delta_bin(torch.tensor([-1.0, 0.0, 0.995, 1.0])).tolist()   # 1.0 rounds to 209.99...
+    [10, 110, 209, 209]
     """
     scaled = _SCALE * (delta.to(torch.float64) - _LOW) / _SPAN
     return torch.floor(scaled).clamp_(0, N_BINS - 1).long()
@@ -306,9 +306,10 @@ class PDiff(nn.Module):
         mass = torch.ones_like(bins, dtype=torch.float64) if sample_weight is None \
             else sample_weight.to(torch.float64)
         batch_hist = torch.zeros_like(self.hist).index_add_(0, bins, mass)
-        slot = self.steps % self.window
-        self.hist += batch_hist - self.ring[slot]
-        self.ring[slot] = batch_hist
+        self.ring[self.steps % self.window] = batch_hist
+        # Summed afresh rather than updated by add-and-evict, which leaves rounding
+        # residue in emptied bins under fractional weights; it is window x bins adds.
+        self.hist = self.ring.sum(dim=0)
         self.steps += 1
 
         if self.noise_rate == "auto":
