@@ -1,5 +1,6 @@
 """The scikit-learn estimator: a thin facade over a private skorch net."""
 
+import contextlib
 import copy
 import math
 import numbers
@@ -15,8 +16,9 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 from torch import nn
 
-from ._skorch import CALLBACK_NAME, PDiffCallback, PDiffNet
+from ._skorch import CALLBACK_NAME, PDiffCallback, PDiffNet, softmax
 from ._validation import check_device, check_noise_rate, check_number, check_sample_weight
+from .loss import PDiffLoss
 from .networks import CNN9, MLP
 
 __all__ = ["PDiffClassifier"]
@@ -79,6 +81,10 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
     device : str or torch.device, default="auto"
         ``"auto"`` (CUDA when present, else CPU), ``"cpu"``, ``"cuda"`` or
         ``"cuda:<index>"``.
+    callbacks : list of skorch callbacks or (name, callback) pairs, default=None
+        Extra skorch callbacks for the private net, e.g.
+        ``skorch.callbacks.Checkpoint`` and ``LoadInitState`` to resume a
+        killed run (the P-DIFF state is saved with the criterion).
     random_state : int, RandomState instance or None, default=None
         Seeds network initialisation, shuffling and dropout (the global
         torch generator is restored after :meth:`fit`). The same integer
@@ -146,6 +152,7 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
         optimizer=torch.optim.Adam,
         weight_decay=0.0,
         device="auto",
+        callbacks=None,
         random_state=None,
         verbose=0,
     ):
@@ -160,6 +167,7 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
         self.optimizer = optimizer
         self.weight_decay = weight_decay
         self.device = device
+        self.callbacks = callbacks
         self.random_state = random_state
         self.verbose = verbose
 
@@ -183,30 +191,87 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
         self : PDiffClassifier
             The fitted estimator.
         """
+        return self._fit(X, y, sample_weight, classes=None)
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Continue training for ``max_epochs`` more epochs, as skorch's ``partial_fit`` does.
+
+        On an unfitted estimator this is :meth:`fit`. Otherwise the network,
+        the optimizer, the P-DIFF window, the epoch count of the drop-rate
+        ramp and the random-number state all continue where they stopped:
+        on the CPU, ``fit`` for ``a`` epochs then ``partial_fit`` for ``b``
+        gives the same model as ``fit`` for ``a + b``, also after a pickle
+        round trip. Other changed hyper-parameters do not apply to the
+        network already built. The per-example results
+        (``training_label_quality_``, ``label_issues_``) describe the rows
+        of the latest call; they start afresh when its number of rows
+        differs from the previous call's.
+
+        Parameters
+        ----------
+        X : array-like of the training data's shape but the first axis
+        y : array-like of shape (n_samples,)
+            Given labels, each among ``classes_`` once fitted.
+        classes : array-like, default=None
+            All classes, for a first call whose ``y`` may lack some;
+            afterwards it must equal ``classes_``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        self : PDiffClassifier
+            The fitted estimator.
+        """
+        if not self.__sklearn_is_fitted__():
+            return self._fit(X, y, sample_weight, classes=classes)
+        check_number("max_epochs", self.max_epochs, kind=numbers.Integral, low=1)
+        if classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(
+                f"classes must equal classes_ {self.classes_.tolist()} once fitted, got "
+                f"{np.unique(classes).tolist()}."
+            )
+        X, y = validate_data(self, X, y, dtype=np.float32, allow_nd=True, reset=False)
+        self._check_input_shape(X)
+        labels = _encode_labels(y, self.classes_)
+        weight = self._check_weight(sample_weight, labels, self.classes_)
+        net = self.net_
+        if net.criterion_.last_weights.numel() != X.shape[0]:
+            net.criterion_.reset_examples(X.shape[0])
+        try:
+            with _forked_rng(torch.device(net.device)):
+                net.partial_fit(X, _targets(labels, weight), epochs=self.max_epochs)
+        except Exception:
+            # The half-trained network can't be trusted: leave the estimator unfitted.
+            self._forget_fit()
+            raise
+        return self._set_fitted(net, self.classes_, X)
+
+    def _fit(self, X, y, sample_weight, classes):
+        self._forget_fit()
         noise_rate = check_noise_rate(self.noise_rate)
         device = check_device(self.device)
         self._check_hyperparameters()
         X, y = validate_data(self, X, y, dtype=np.float32, allow_nd=True)
         check_classification_targets(y)
-        classes, labels = np.unique(y, return_inverse=True)
-        weight = check_sample_weight(sample_weight, X.shape[0])
-        n_weighted = np.unique(labels[weight > 0]).size
-        if n_weighted < 2:
-            raise ValueError(
-                f"y must hold at least 2 classes with positive sample weight; got "
-                f"{n_weighted} class(es) ({classes.size} in y). A classifier can't "
-                f"train when only one class is present."
-            )
+        if classes is None:
+            classes, labels = np.unique(y, return_inverse=True)
+        else:
+            classes = np.unique(classes)
+            labels = _encode_labels(y, classes)
+        weight = self._check_weight(sample_weight, labels, classes)
         window = min(self.window, math.ceil(X.shape[0] / self.batch_size))
-        callback = PDiffCallback(window, noise_rate, self.t_k, self.zeta)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        cuda = [device.index or 0] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=cuda):
-            torch.manual_seed(seed)
+        with _forked_rng(device, seed):
             net = PDiffNet(
                 self._build_module(X, classes.size),
-                criterion=nn.CrossEntropyLoss,
-                criterion__reduction="none",
+                criterion=PDiffLoss,
+                criterion__window=window,
+                criterion__noise_rate=noise_rate,
+                criterion__t_k=self.t_k,
+                criterion__zeta=self.zeta,
+                criterion__n_samples=X.shape[0],
+                predict_nonlinearity=softmax,
                 optimizer=self.optimizer,
                 lr=self.lr,
                 optimizer__weight_decay=self.weight_decay,
@@ -214,21 +279,50 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
                 batch_size=self.batch_size,
                 iterator_train__shuffle=True,
                 train_split=None,
-                callbacks=[(CALLBACK_NAME, callback)],
+                # First, so that its epoch-end state is in place before a user's
+                # Checkpoint saves the criterion.
+                callbacks=[(CALLBACK_NAME, PDiffCallback()), *(self.callbacks or [])],
                 device=str(device),
                 verbose=self.verbose,
             )
-            net.fit(X, {"label": labels, "weight": weight, "index": np.arange(X.shape[0])})
+            net.fit(X, _targets(labels, weight))
+        return self._set_fitted(net, classes, X)
+
+    def _set_fitted(self, net, classes, X):
         # Fitted attributes are set only once training has succeeded.
+        criterion = net.criterion_
         self.classes_ = classes
         self._input_shape = X.shape[1:]
-        self.window_ = window
+        self.window_ = criterion.pdiff.window
         self.net_ = net
         self.history_ = net.history
-        self.noise_rate_ = float(callback.pdiff_.drop_rate)
-        self.training_label_quality_ = callback.training_quality()
-        self.label_issues_ = callback.excluded()
+        self.noise_rate_ = float(criterion.pdiff.drop_rate)
+        self.training_label_quality_ = criterion.training_quality().cpu().numpy()
+        self.label_issues_ = (criterion.last_weights == 0).cpu().numpy()
         return self
+
+    def _forget_fit(self):
+        for name in [name for name in vars(self) if name.endswith("_")]:
+            delattr(self, name)
+
+    def _check_input_shape(self, X):
+        if X.shape[1:] != self._input_shape:
+            raise ValueError(
+                f"X has shape {X.shape}; the model was fitted on samples of shape "
+                f"{self._input_shape}."
+            )
+
+    @staticmethod
+    def _check_weight(sample_weight, labels, classes):
+        weight = check_sample_weight(sample_weight, labels.shape[0])
+        n_weighted = np.unique(labels[weight > 0]).size
+        if n_weighted < 2:
+            raise ValueError(
+                f"y must hold at least 2 classes with positive sample weight; got "
+                f"{n_weighted} class(es) ({classes.size} in classes_). A classifier can't "
+                f"train when only one class is present."
+            )
+        return weight
 
     def predict_proba(self, X):
         """Return class probabilities (softmax of the network's logits).
@@ -245,12 +339,10 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float32, allow_nd=True, reset=False)
-        if X.shape[1:] != self._input_shape:
-            raise ValueError(
-                f"X has shape {X.shape}; the model was fitted on samples of shape "
-                f"{self._input_shape}."
-            )
-        return self.net_.predict_proba(X)
+        self._check_input_shape(X)
+        # The DataLoader draws a seed even without shuffling; keep the caller's state.
+        with _forked_rng(torch.device(self.net_.device)):
+            return self.net_.predict_proba(X)
 
     def predict(self, X):
         """Return the most probable class of each sample.
@@ -295,7 +387,10 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
         if method not in QUALITY_METHODS:
             raise ValueError(f"method must be one of {QUALITY_METHODS}, got {method!r}.")
         pred_probs = self.predict_proba(X)
-        labels = self._encode_labels(y, pred_probs.shape[0])
+        y = column_or_1d(y)
+        if y.shape[0] != pred_probs.shape[0]:
+            raise ValueError(f"X has {pred_probs.shape[0]} samples but y has {y.shape[0]}.")
+        labels = _encode_labels(y, self.classes_)
         return get_label_quality_scores(labels, pred_probs, method=method)
 
     def find_label_issues(self, X, y, *, return_indices_ranked_by=None, cv=None):
@@ -360,18 +455,6 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
             labels, pred_probs, return_indices_ranked_by=return_indices_ranked_by
         )
 
-    def _encode_labels(self, y, n_samples):
-        y = column_or_1d(y)
-        if y.shape[0] != n_samples:
-            raise ValueError(f"X has {n_samples} samples but y has {y.shape[0]}.")
-        unknown = np.setdiff1d(y, self.classes_)
-        if unknown.size:
-            raise ValueError(
-                f"y holds labels not seen in fit: {unknown[:5].tolist()}; classes_ are "
-                f"{self.classes_.tolist()}."
-            )
-        return np.searchsorted(self.classes_, y)
-
     def __sklearn_is_fitted__(self):
         return hasattr(self, "net_")
 
@@ -395,6 +478,12 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
             if X.ndim == 2:
                 return MLP(n_features, n_classes)
             if X.ndim == 4:
+                if min(X.shape[2:]) < CNN9.MIN_SIZE:
+                    raise ValueError(
+                        f"The default CNN9 needs images of at least {CNN9.MIN_SIZE} x "
+                        f"{CNN9.MIN_SIZE} pixels, got {X.shape[2]} x {X.shape[3]}; pass "
+                        f"module=... for smaller images."
+                    )
                 return CNN9(n_features, n_classes)
             raise ValueError(
                 f"X has {X.ndim} dimensions; the default network takes 2-D features "
@@ -415,3 +504,36 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
             f"module must be None, a torch.nn.Module or a callable "
             f"(n_features, n_classes) -> nn.Module, got {type(self.module).__name__}."
         )
+
+
+def _targets(labels, weight):
+    """Targets routed with each batch: label, sample weight and row index."""
+    return {"label": labels, "weight": weight, "index": np.arange(labels.shape[0])}
+
+
+def _encode_labels(y, classes):
+    """Return the index of each label in ``classes``; unknown labels raise."""
+    unknown = np.setdiff1d(y, classes)
+    if unknown.size:
+        raise ValueError(
+            f"y holds labels not seen in fit: {unknown[:5].tolist()}; classes_ are "
+            f"{classes.tolist()}."
+        )
+    return np.searchsorted(classes, y)
+
+
+@contextlib.contextmanager
+def _forked_rng(device, seed=None):
+    """Run torch code on a private copy of the global generators, optionally seeded.
+
+    Only the CPU generator and, when training on CUDA, that device's one are
+    forked and seeded; the caller's states are restored on exit.
+    """
+    cuda = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda):
+        if seed is not None:
+            torch.default_generator.manual_seed(seed)
+            for index in cuda:
+                with torch.cuda.device(index):
+                    torch.cuda.manual_seed(seed)
+        yield

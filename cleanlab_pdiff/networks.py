@@ -47,6 +47,7 @@ class MLP(nn.Module):
         self.layers = nn.Sequential(*layers)
 
     def forward(self, x):
+        """Return the logits of a batch of shape (B, n_features)."""
         return self.layers(x)
 
 
@@ -84,6 +85,9 @@ class CNN9(nn.Module):
     torch.Size([2, 10])
     """
 
+    #: Smallest image side: two max-pools then three unpadded 3x3 convolutions.
+    MIN_SIZE = 28
+
     def __init__(self, in_channels, n_classes, dropout=0.25):
         super().__init__()
         self.features = nn.Sequential(
@@ -106,4 +110,5 @@ class CNN9(nn.Module):
         self.classifier = nn.Linear(128, n_classes)
 
     def forward(self, x):
+        """Return the logits of a batch of shape (B, C, H, W)."""
         return self.classifier(self.features(x))

@@ -324,7 +324,9 @@ class PDiff(nn.Module):
         return hard_weights(bins, self.t_bin)
 
     def get_extra_state(self):
+        """Return the step counter, which is not a tensor."""
         return {"steps": self.steps}
 
     def set_extra_state(self, state):
+        """Restore what :meth:`get_extra_state` returned."""
         self.steps = state["steps"]

@@ -1,0 +1,137 @@
+"""P-DIFF-weighted cross-entropy with per-example bookkeeping: pure PyTorch.
+
+:class:`PDiffLoss` is the criterion of :class:`~cleanlab_pdiff.PDiffClassifier`'s
+skorch net, and works in any training loop. All P-DIFF training state lives in
+it (the window, the per-example statistics, the random-number state at the
+last epoch end), so ``state_dict()``, skorch's ``Checkpoint`` and pickling
+carry it along.
+"""
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .pdiff import PDiff, probability_difference
+
+__all__ = ["PDiffLoss"]
+
+
+class PDiffLoss(nn.Module):
+    """Cross-entropy whose training batches are weighted by P-DIFF.
+
+    The loss of a training batch is ``sum_i s_i w_i CE_i / sum_i s_i`` with
+    ``s_i`` the sample weights and ``w_i`` P-DIFF's 0/1 weights: with unit
+    sample weights, the released layer's normalisation by the batch size
+    (not by the number of kept examples).
+
+    Parameters
+    ----------
+    window : int
+        Number of recent mini-batches in the delta distribution.
+    noise_rate : float or "auto", default="auto"
+        Known noise rate, or ``"auto"`` to estimate it.
+    t_k : int, default=20
+        Length of the drop-rate ramp in epochs.
+    zeta : float, default=0.9
+        Saturation at which the automatic estimate freezes.
+    n_samples : int or None, default=None
+        Size of the training set, to keep per-example statistics (pass the
+        rows' indices to :meth:`forward`); ``None`` keeps none.
+    quality_epochs : int, default=5
+        Number of recent epochs whose deltas are averaged into an example's
+        training-time quality.
+
+    Attributes
+    ----------
+    pdiff : PDiff
+        The sliding-window weighting.
+    recent_deltas : torch.Tensor of shape (quality_epochs, n_samples)
+        Each example's delta in its last epochs (NaN before it is seen).
+    last_weights : torch.Tensor of shape (n_samples,)
+        Each example's P-DIFF weight at its last training step.
+    kept, seen : torch.Tensor
+        Sample-weighted mass kept and seen since :meth:`reset_counts`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> criterion = PDiffLoss(window=1, noise_rate=0.25, t_k=0, n_samples=4)
+    >>> logits = torch.tensor([[3.0, 0.0], [2.0, 0.0], [0.0, 1.0], [0.0, 3.0]])
+    >>> labels = torch.tensor([0, 0, 0, 1])      # the third label looks wrong
+    >>> loss = criterion(logits, labels, index=torch.arange(4), epoch=0)
+    >>> criterion.last_weights.tolist()
+    [1.0, 1.0, 0.0, 1.0]
+    """
+
+    def __init__(self, window, noise_rate="auto", t_k=20, zeta=0.9, n_samples=None,
+                 quality_epochs=5):
+        super().__init__()
+        self.pdiff = PDiff(window, noise_rate, t_k, zeta)
+        self.quality_epochs = quality_epochs
+        self.register_buffer("kept", torch.zeros((), dtype=torch.float64))
+        self.register_buffer("seen", torch.zeros((), dtype=torch.float64))
+        self.reset_examples(n_samples or 0)
+        self.rng_state = None
+
+    def reset_examples(self, n_samples):
+        """Start per-example statistics afresh for a training set of ``n_samples`` rows."""
+        device = self.kept.device
+        self.register_buffer(
+            "recent_deltas",
+            torch.full((self.quality_epochs, n_samples), torch.nan, device=device),
+        )
+        self.register_buffer("last_weights", torch.ones(n_samples, device=device))
+
+    def reset_counts(self):
+        """Zero the kept/seen counters (at the start of each epoch)."""
+        self.kept.zero_()
+        self.seen.zero_()
+
+    def forward(self, logits, labels, sample_weight=None, index=None, epoch=None):
+        """Return the batch loss; step P-DIFF when ``epoch`` is given (training).
+
+        Parameters
+        ----------
+        logits : torch.Tensor of shape (B, K)
+            The network's outputs.
+        labels : torch.Tensor of shape (B,)
+            Given class indices.
+        sample_weight : torch.Tensor of shape (B,), optional
+            Per-sample weights (1 by default).
+        index : torch.Tensor of shape (B,), optional
+            The rows' indices in the training set, for per-example statistics.
+        epoch : int, optional
+            Number of completed epochs. ``None`` (evaluation) applies no
+            P-DIFF weights and leaves the state untouched.
+
+        Returns
+        -------
+        loss : 0-d torch.Tensor
+        """
+        losses = F.cross_entropy(logits, labels, reduction="none")
+        if sample_weight is None:
+            sample_weight = torch.ones_like(losses)
+        weights = sample_weight
+        if epoch is not None:
+            with torch.no_grad():
+                delta = probability_difference(torch.softmax(logits.detach().float(), 1), labels)
+                kept = self.pdiff(delta, epoch, sample_weight)
+                self.kept += (kept * sample_weight).sum()
+                self.seen += sample_weight.sum()
+                if index is not None and self.last_weights.numel():
+                    self.recent_deltas[epoch % self.quality_epochs, index] = delta
+                    self.last_weights[index] = kept
+            weights = sample_weight * kept
+        return (weights * losses).sum() / sample_weight.sum().clamp_min(1e-12)
+
+    def training_quality(self):
+        """Return each example's mean recent delta mapped to [0, 1] (lower = worse)."""
+        return (self.recent_deltas.nanmean(dim=0) + 1) / 2
+
+    def get_extra_state(self):
+        """Return the random-number state stored at the last epoch end."""
+        return {"rng_state": self.rng_state}
+
+    def set_extra_state(self, state):
+        """Restore what :meth:`get_extra_state` returned."""
+        self.rng_state = state["rng_state"]
