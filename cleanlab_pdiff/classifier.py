@@ -397,9 +397,10 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
         """Fit, then flag the examples whose given label is probably wrong.
 
         By default one P-DIFF training run does it all: the estimator is
-        fitted on ``(X, y)`` and the ``round(noise_rate_ * n_samples)``
-        examples of lowest ``training_label_quality_`` are flagged, i.e. the
-        cut is P-DIFF's own noise-rate estimate (or the given rate). With
+        fitted on ``(X, y)`` and the ``round(rate * n_samples)`` examples of
+        lowest ``training_label_quality_`` are flagged, where ``rate`` is
+        P-DIFF's own estimate ``noise_rate_`` with ``noise_rate="auto"``,
+        else the given ``noise_rate``. With
         ``cv``, out-of-sample ``pred_probs`` from ``cv`` folds (clones of
         this estimator; ``self`` is left as it is) go to
         :func:`cleanlab.filter.find_label_issues`, cleanlab's standard
@@ -436,7 +437,9 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
         if cv is not None:
             return self._find_label_issues_cv(X, y, return_indices_ranked_by, cv)
         quality = self.fit(X, y).training_label_quality_
-        ranked = np.argsort(quality, kind="stable")[: round(self.noise_rate_ * quality.size)]
+        # A given rate is the user's knowledge; it holds even if the ramp did not finish.
+        rate = self.noise_rate_ if self.noise_rate == "auto" else self.noise_rate
+        ranked = np.argsort(quality, kind="stable")[: round(rate * quality.size)]
         if return_indices_ranked_by is not None:
             return ranked
         mask = np.zeros(quality.size, dtype=bool)

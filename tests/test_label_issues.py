@@ -114,6 +114,14 @@ def test_find_label_issues_cuts_at_the_noise_rate(noisy_digits):
     assert np.all(np.diff(clf.training_label_quality_[ranked]) >= 0)
 
 
+def test_find_label_issues_cuts_at_a_given_rate_even_before_the_ramp_ends(noisy_digits):
+    X, y_noisy, _ = noisy_digits
+    clf = PDiffClassifier(noise_rate=0.3, max_epochs=5, t_k=20, random_state=0)
+    mask = clf.find_label_issues(X, y_noisy)
+    assert clf.noise_rate_ < 0.3  # the drop rate was still ramping up
+    assert mask.sum() == round(0.3 * len(y_noisy))
+
+
 def test_find_label_issues_with_cv_uses_cleanlab_and_leaves_self_unfitted(noisy_digits):
     X, y_noisy, flipped = noisy_digits
     clf = PDiffClassifier(max_epochs=20, random_state=0)

@@ -1,0 +1,488 @@
+"""Benchmark how well, and how fast, flipped labels are found.
+
+For each dataset x synthetic noise x seed, three methods flag label issues
+with the same network and training settings (``PDiffClassifier``'s defaults,
+``random_state=seed``):
+
+(a) one P-DIFF run, ``PDiffClassifier(noise_rate="auto").find_label_issues(X, y)``;
+(b) ``PDiffClassifier(noise_rate="auto").find_label_issues(X, y, cv=5)``: P-DIFF in
+    each fold, then cleanlab's filter;
+(c) cleanlab's standard recipe on plain training (``noise_rate=0.0``):
+    ``cross_val_predict`` on 5 stratified folds, then
+    ``cleanlab.filter.find_label_issues``.
+
+Each flagged mask is scored against the truly flipped mask. Run::
+
+    python -m benchmarks.label_issues [--seeds 3] [--out DIR]
+
+It writes one CSV row per run to ``DIR/label_issues.csv`` and the generated
+part of ``docs/label_issues.md`` (medians and ranges over seeds).
+"""
+
+import argparse
+import csv
+import datetime
+import os
+import platform
+import shlex
+import sys
+import time
+from pathlib import Path
+from unittest import mock
+
+import cleanlab
+import numpy as np
+import sklearn
+import torch
+from cleanlab.filter import find_label_issues
+from cleanlab.rank import get_label_quality_scores
+from sklearn.metrics import precision_recall_fscore_support, roc_auc_score
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+import cleanlab_pdiff
+from cleanlab_pdiff import PDiffClassifier, make_noisy_labels
+from cleanlab_pdiff import classifier as classifier_module
+
+from .data import load_digits_data, load_mnist1d
+
+#: (kind, rate) of the synthetic noise, in table order.
+NOISES = (("symmetric", 0.2), ("symmetric", 0.4), ("pair", 0.3))
+METHODS = {
+    "a": "(a) one P-DIFF run",
+    "b": "(b) P-DIFF, 5-fold + cleanlab",
+    "c": "(c) plain, 5-fold + cleanlab",
+}
+#: cleanlab score whose ranking gives the AUROC of (b) and (c).
+SCORE = "normalized_margin"
+METRICS = ("auroc", "precision", "recall", "f1", "flagged_share", "seconds")
+FIELDS = (
+    "dataset", "n_samples", "noise_kind", "noise_rate", "seed", "method",
+    "auroc", "precision", "recall", "f1", "n_flagged", "n_flipped", "flagged_share",
+    "estimated_noise_rate", "seconds",
+)
+BEGIN, END = "<!-- BEGIN GENERATED -->", "<!-- END GENERATED -->"
+
+
+def mask_scores(flipped, issues, quality):
+    """Score a flagged mask, and a quality ranking, against the flipped mask.
+
+    Parameters
+    ----------
+    flipped : ndarray of shape (n_samples,), bool
+        True where the given label was flipped.
+    issues : ndarray of shape (n_samples,), bool
+        True where a method flags a label issue.
+    quality : ndarray of shape (n_samples,) or None
+        Label quality, lower = more likely flipped; ``None`` gives a NaN AUROC.
+
+    Returns
+    -------
+    scores : dict
+        ``auroc`` (of ``-quality``), ``precision``, ``recall``, ``f1`` (0
+        when nothing is flagged), ``n_flagged``, ``n_flipped`` and
+        ``flagged_share``.
+    """
+    precision, recall, f1, _ = precision_recall_fscore_support(
+        flipped, issues, average="binary", zero_division=0
+    )
+    auroc = np.nan if quality is None else roc_auc_score(flipped, -quality)
+    return {
+        "auroc": float(auroc),
+        "precision": float(precision),
+        "recall": float(recall),
+        "f1": float(f1),
+        "n_flagged": int(issues.sum()),
+        "n_flipped": int(flipped.sum()),
+        "flagged_share": float(issues.mean()),
+    }
+
+
+def run_single_pdiff(X, y_noisy, seed, **params):
+    """Run method (a): one P-DIFF training run, cut at its own noise-rate estimate.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Features.
+    y_noisy : ndarray of shape (n_samples,)
+        Given labels.
+    seed : int
+        ``random_state`` of the classifier.
+    **params
+        Further ``PDiffClassifier`` parameters.
+
+    Returns
+    -------
+    issues : ndarray of shape (n_samples,), bool
+        Flagged examples.
+    quality : ndarray of shape (n_samples,)
+        ``training_label_quality_``.
+    seconds : float
+        Wall time of ``find_label_issues`` (which fits).
+    noise_rate : float
+        ``noise_rate_``, P-DIFF's estimate.
+    """
+    clf = PDiffClassifier(noise_rate="auto", random_state=seed, **params)
+    start = time.perf_counter()
+    issues = clf.find_label_issues(X, y_noisy)
+    seconds = time.perf_counter() - start
+    quality = clf.training_label_quality_
+    # The documented contract: the round(noise_rate_ * N) lowest-quality examples.
+    expected = round(clf.noise_rate_ * quality.size)
+    if issues.sum() != expected or (
+        issues.any() and (~issues).any() and quality[issues].max() > quality[~issues].min()
+    ):
+        raise RuntimeError(
+            f"find_label_issues flagged {issues.sum()} examples; expected the {expected} of "
+            f"lowest training_label_quality_."
+        )
+    return issues, quality, seconds, clf.noise_rate_
+
+
+def run_pdiff_cv(X, y_noisy, seed, **params):
+    """Run method (b): P-DIFF in 5 folds, then cleanlab's filter.
+
+    The out-of-fold ``pred_probs`` that ``find_label_issues(cv=5)`` hands to
+    cleanlab are read by wrapping (not replacing) the cleanlab function the
+    classifier module calls, so the AUROC costs no second cross-validation.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Features.
+    y_noisy : ndarray of shape (n_samples,)
+        Given labels, integers 0..K-1.
+    seed : int
+        ``random_state`` of the classifier.
+    **params
+        Further ``PDiffClassifier`` parameters.
+
+    Returns
+    -------
+    issues : ndarray of shape (n_samples,), bool
+        Flagged examples.
+    quality : ndarray of shape (n_samples,) or None
+        cleanlab's ``normalized_margin`` of the out-of-fold ``pred_probs``;
+        ``None`` if they could not be read.
+    seconds : float
+        Wall time of ``find_label_issues(X, y, cv=5)``.
+    """
+    clf = PDiffClassifier(noise_rate="auto", random_state=seed, **params)
+    spy = mock.patch.object(
+        classifier_module, "cleanlab_find_label_issues", wraps=find_label_issues
+    )
+    with spy as wrapped:
+        start = time.perf_counter()
+        issues = clf.find_label_issues(X, y_noisy, cv=5)
+        seconds = time.perf_counter() - start
+    quality = None
+    if wrapped.call_count == 1:
+        labels, pred_probs = wrapped.call_args.args[:2]
+        quality = get_label_quality_scores(labels, pred_probs, method=SCORE)
+    return issues, quality, seconds
+
+
+def run_cleanlab_recipe(X, y_noisy, seed, **params):
+    """Run method (c): cleanlab's recipe on plain training (``noise_rate=0.0``).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Features.
+    y_noisy : ndarray of shape (n_samples,)
+        Given labels, integers 0..K-1.
+    seed : int
+        ``random_state`` of the classifier and of the fold shuffling.
+    **params
+        Further ``PDiffClassifier`` parameters.
+
+    Returns
+    -------
+    issues : ndarray of shape (n_samples,), bool
+        Flagged examples.
+    quality : ndarray of shape (n_samples,)
+        cleanlab's ``normalized_margin`` of the out-of-fold ``pred_probs``.
+    seconds : float
+        Wall time of ``cross_val_predict`` plus ``find_label_issues``.
+    """
+    clf = PDiffClassifier(noise_rate=0.0, random_state=seed, **params)
+    folds = StratifiedKFold(5, shuffle=True, random_state=seed)
+    start = time.perf_counter()
+    pred_probs = cross_val_predict(clf, X, y_noisy, cv=folds, method="predict_proba")
+    issues = find_label_issues(y_noisy, pred_probs)
+    seconds = time.perf_counter() - start
+    return issues, get_label_quality_scores(y_noisy, pred_probs, method=SCORE), seconds
+
+
+def run_benchmark(datasets, seeds, params, log=sys.stderr):
+    """Run every dataset x noise x seed x method; return one row per run.
+
+    Parameters
+    ----------
+    datasets : dict of str to (ndarray, ndarray)
+        Name to clean ``(X, y)``.
+    seeds : sequence of int
+        Seeds of the noise and of the classifiers.
+    params : dict
+        Extra ``PDiffClassifier`` parameters (empty for the defaults).
+    log : file-like, default=sys.stderr
+        Where a progress line per run goes.
+
+    Returns
+    -------
+    rows : list of dict
+        The CSV rows, keys ``FIELDS``.
+    """
+    runners = {"a": run_single_pdiff, "b": run_pdiff_cv, "c": run_cleanlab_recipe}
+    rows = []
+    total = len(datasets) * len(NOISES) * len(seeds) * len(runners)
+    # torch's first fit in a process pays one-off set-up costs; keep them out of the timings.
+    X, y = next(iter(datasets.values()))
+    PDiffClassifier(max_epochs=2, random_state=0).fit(X[:500], y[:500])
+    for name, (X, y) in datasets.items():
+        for kind, rate in NOISES:
+            for seed in seeds:
+                y_noisy = make_noisy_labels(y, rate, kind=kind, random_state=seed)
+                flipped = y_noisy != y
+                for method, runner in runners.items():
+                    issues, quality, seconds, *estimate = runner(X, y_noisy, seed, **params)
+                    row = {
+                        "dataset": name, "n_samples": y.size, "noise_kind": kind,
+                        "noise_rate": rate, "seed": seed, "method": method,
+                        **mask_scores(flipped, issues, quality),
+                        "estimated_noise_rate": estimate[0] if estimate else np.nan,
+                        "seconds": seconds,
+                    }
+                    rows.append(row)
+                    print(
+                        f"[{len(rows)}/{total}] {name} {kind} {rate:.0%} seed={seed} "
+                        f"({method}) {seconds:.1f}s auroc={row['auroc']:.3f} "
+                        f"f1={row['f1']:.3f} flagged={row['flagged_share']:.3f}",
+                        file=log,
+                        flush=True,
+                    )
+    return rows
+
+
+def write_csv(rows, path):
+    """Write the rows to a CSV file.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Rows with keys ``FIELDS``.
+    path : path-like
+        Output file; its directory is created.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _median_range(values, digits):
+    values = np.asarray(values, dtype=float)
+    if np.isnan(values).all():
+        return "n/a"
+    lo, mid, hi = np.nanmin(values), np.nanmedian(values), np.nanmax(values)
+    if values.size == 1:
+        return f"{mid:.{digits}f}"
+    return f"{mid:.{digits}f} ({lo:.{digits}f}–{hi:.{digits}f})"
+
+
+def _select(rows, **where):
+    return [row for row in rows if all(row[key] == value for key, value in where.items())]
+
+
+def _time_ratios(rows, dataset=None):
+    """Per dataset x noise x seed, (a)'s and (b)'s seconds over (c)'s."""
+    ratios = {"a": [], "b": []}
+    for row in _select(rows, method="c"):
+        if dataset is not None and row["dataset"] != dataset:
+            continue
+        keys = {key: row[key] for key in ("dataset", "noise_kind", "noise_rate", "seed")}
+        for method in ratios:
+            (other,) = _select(rows, method=method, **keys)
+            ratios[method].append(other["seconds"] / row["seconds"])
+    return ratios
+
+
+def render_markdown(rows, *, command, seeds, params, dataset_notes, minutes):
+    """Render the generated part of the results page.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Rows with keys ``FIELDS``.
+    command : str
+        The command line that produced them.
+    seeds : sequence of int
+        Seeds run.
+    params : dict
+        Extra ``PDiffClassifier`` parameters (empty for the defaults).
+    dataset_notes : dict of str to str
+        One line on each dataset.
+    minutes : float
+        Wall time of the whole run, in minutes.
+
+    Returns
+    -------
+    text : str
+        Markdown, without the surrounding markers.
+    """
+    cpu = _cpu_name()
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    settings = ", ".join(f"{key}={value!r}" for key, value in params.items()) or "defaults"
+    ratios = _time_ratios(rows)
+    lines = [
+        f"Generated by `{command}` on {datetime.date.today().isoformat()}, "
+        f"in {minutes:.1f} min of wall time.",
+        "",
+        f"- Machine: {cpu}, {os.cpu_count()} logical cores, torch device `{device}`, "
+        f"{torch.get_num_threads()} torch thread(s); Python {platform.python_version()}, "
+        f"torch {torch.__version__}, scikit-learn {sklearn.__version__}, "
+        f"cleanlab {cleanlab.__version__}, cleanlab_pdiff {cleanlab_pdiff.__version__}.",
+        f"- Network and training: `PDiffClassifier` {settings} "
+        f"(`random_state=seed`), identical in every method.",
+        "- Data: " + "; ".join(f"{name}: {note}" for name, note in dataset_notes.items()) + ".",
+        f"- Noise: `make_noisy_labels(y, rate, kind=kind, random_state=seed)` on all samples "
+        f"(exactly `round(rate * N)` flips); seeds {', '.join(map(str, seeds))}.",
+        "- Methods:",
+        "  - (a) `PDiffClassifier(noise_rate=\"auto\").find_label_issues(X, y)`: one "
+        "P-DIFF training run; flags the `round(noise_rate_ * N)` examples of lowest "
+        "`training_label_quality_`. AUROC of `-training_label_quality_`.",
+        "  - (b) `PDiffClassifier(noise_rate=\"auto\").find_label_issues(X, y, cv=5)`: "
+        "P-DIFF training in 5 stratified folds, out-of-fold `pred_probs` to "
+        "`cleanlab.filter.find_label_issues`. AUROC of cleanlab's `normalized_margin` "
+        "of those same `pred_probs` (read from the call, no second run).",
+        "  - (c) cleanlab's standard recipe: `cross_val_predict(PDiffClassifier("
+        "noise_rate=0.0), X, y, cv=StratifiedKFold(5, shuffle=True, random_state=seed), "
+        "method=\"predict_proba\")`, then `cleanlab.filter.find_label_issues(y, pred_probs)`. "
+        "AUROC of `cleanlab.rank.get_label_quality_scores(y, pred_probs, "
+        "method=\"normalized_margin\")`.",
+        "- Metrics against the truly flipped mask: AUROC of the score ranking; precision, "
+        "recall and F1 of the flagged mask; flagged share = flagged / N (compare with the "
+        "noise rate); seconds = wall time (`time.perf_counter`) of the method's call(s), "
+        "runs one after another.",
+        f"- Time of (a) / time of (c), per dataset x noise x seed: median "
+        f"{_median_range(ratios['a'], 2)} over all {len(ratios['a'])} runs; "
+        f"(b) / (c): {_median_range(ratios['b'], 2)}.",
+        "",
+        f"Cells: median over {len(seeds)} seed(s) (min–max).",
+    ]
+    for name in dict.fromkeys(row["dataset"] for row in rows):
+        ratios = _time_ratios(rows, name)
+        lines += [
+            "",
+            f"### {name} ({_select(rows, dataset=name)[0]['n_samples']} samples)",
+            "",
+            "| noise | method | AUROC | precision | recall | F1 | flagged share | seconds |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for kind, rate in NOISES:
+            for method, label in METHODS.items():
+                cell = _select(rows, dataset=name, noise_kind=kind, noise_rate=rate,
+                               method=method)
+                if not cell:
+                    continue
+                values = [
+                    _median_range([row[key] for row in cell], 1 if key == "seconds" else 3)
+                    for key in METRICS
+                ]
+                lines.append(f"| {kind} {rate:.0%} | {label} | " + " | ".join(values) + " |")
+        lines.append("")
+        lines.append(
+            f"Time (a) / (c) on {name}: {_median_range(ratios['a'], 2)}; "
+            f"(b) / (c): {_median_range(ratios['b'], 2)}."
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_doc(path, generated):
+    """Put the generated text between the markers of the page, keeping the rest.
+
+    Parameters
+    ----------
+    path : path-like
+        The Markdown page; created with a title if missing or without markers.
+    generated : str
+        Text to place between ``BEGIN`` and ``END``.
+    """
+    path = Path(path)
+    text = path.read_text() if path.exists() else ""
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        tail = rest.split(END, 1)[1]
+    else:
+        head, tail = "# Label-issue detection benchmark\n\n", "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"{head}{BEGIN}\n{generated}{END}{tail}")
+
+
+def _cpu_name():
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def main(argv=None):
+    """Run the benchmark from the command line.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        Arguments; ``None`` reads ``sys.argv``.
+    """
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.label_issues",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 (default 3)")
+    parser.add_argument("--out", default="benchmark-out", help="CSV directory")
+    parser.add_argument("--doc", default="docs/label_issues.md", help="results page")
+    parser.add_argument("--datasets", nargs="+", default=["digits", "mnist1d"],
+                        choices=["digits", "mnist1d"])
+    parser.add_argument("--mnist1d-samples", type=int, default=4000)
+    parser.add_argument(
+        "--threads", type=int, default=1,
+        help="torch.set_num_threads value; 0 leaves torch's default (default 1: on a "
+             "shared 2-core machine, 2 threads ran up to 60x slower and far noisier)",
+    )
+    parser.add_argument("--max-epochs", type=int, default=None,
+                        help="override max_epochs (smoke tests only)")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    params = {} if args.max_epochs is None else {"max_epochs": args.max_epochs}
+    datasets, notes = {}, {}
+    if "digits" in args.datasets:
+        datasets["digits"] = load_digits_data()
+        notes["digits"] = "sklearn's 8x8 digits, all 1797, 64 pixels / 16"
+    if "mnist1d" in args.datasets:
+        datasets["mnist1d"] = load_mnist1d(args.mnist1d_samples)
+        notes["mnist1d"] = (
+            f"{args.mnist1d_samples} MNIST-1D signals generated locally "
+            f"(`mnist1d.data.make_dataset`, default arguments, seed 42), 40 points each, "
+            f"standardised per feature"
+        )
+    seeds = list(range(args.seeds))
+    started = time.perf_counter()
+    rows = run_benchmark(datasets, seeds, params)
+    minutes = (time.perf_counter() - started) / 60
+    write_csv(rows, Path(args.out) / "label_issues.csv")
+    command = shlex.join(["python", "-m", "benchmarks.label_issues", *argv])
+    generated = render_markdown(
+        rows, command=command, seeds=seeds, params=params, dataset_notes=notes, minutes=minutes
+    )
+    write_doc(args.doc, generated)
+    print(f"done in {minutes:.1f} min", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
