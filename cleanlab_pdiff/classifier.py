@@ -20,6 +20,7 @@ from ._skorch import CALLBACK_NAME, PDiffCallback, PDiffNet, softmax
 from ._validation import check_device, check_noise_rate, check_number, check_sample_weight
 from .loss import PDiffLoss
 from .networks import CNN9, MLP
+from .pdiff import WEIGHTINGS
 
 __all__ = ["PDiffClassifier"]
 
@@ -66,6 +67,16 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
     zeta : float, default=0.9
         Saturation (mean ``|delta|`` over the window) at which the automatic
         noise-rate estimate freezes, in (0, 1].
+    per_class : bool, default=False
+        One delta distribution and threshold per given label instead of one
+        for all (beyond the paper; see ``docs/pdiff.md``): each class drops
+        its own lowest ``noise_rate`` share.
+    weighting : {"hard", "soft"}, default="hard"
+        ``"hard"``: the paper's 0/1 weights. ``"soft"``: weights ramping
+        from 0 to 1 over the 0.1 of delta below the threshold (an ablation).
+    negative_learning : bool, default=False
+        Train dropped examples away from their given label with
+        ``-log(1 - p[y])`` instead of ignoring them (P-DIFF+-like).
     max_epochs : int, default=100
         Number of training epochs.
     batch_size : int, default=128
@@ -146,6 +157,9 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
         t_k=20,
         window=100,
         zeta=0.9,
+        per_class=False,
+        weighting="hard",
+        negative_learning=False,
         max_epochs=100,
         batch_size=128,
         lr=1e-3,
@@ -161,6 +175,9 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
         self.t_k = t_k
         self.window = window
         self.zeta = zeta
+        self.per_class = per_class
+        self.weighting = weighting
+        self.negative_learning = negative_learning
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -270,6 +287,9 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
                 criterion__noise_rate=noise_rate,
                 criterion__t_k=self.t_k,
                 criterion__zeta=self.zeta,
+                criterion__n_classes=classes.size if self.per_class else None,
+                criterion__weighting=self.weighting,
+                criterion__negative_learning=self.negative_learning,
                 criterion__n_samples=X.shape[0],
                 predict_nonlinearity=softmax,
                 optimizer=self.optimizer,
@@ -466,6 +486,13 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
         check_number("t_k", self.t_k, kind=Int, low=0)
         check_number("window", self.window, kind=Int, low=1)
         check_number("zeta", self.zeta, kind=Real, low=0, high=1, low_open=True)
+        for name in ("per_class", "negative_learning"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}.")
+        if self.weighting not in WEIGHTINGS:
+            raise ValueError(
+                f"weighting must be one of {sorted(WEIGHTINGS)}, got {self.weighting!r}."
+            )
         check_number("max_epochs", self.max_epochs, kind=Int, low=1)
         check_number("batch_size", self.batch_size, kind=Int, low=1)
         check_number("lr", self.lr, kind=Real, low=0, low_open=True)

@@ -22,7 +22,9 @@ class PDiffLoss(nn.Module):
     The loss of a training batch is ``sum_i s_i w_i CE_i / sum_i s_i`` with
     ``s_i`` the sample weights and ``w_i`` P-DIFF's 0/1 weights: with unit
     sample weights, the released layer's normalisation by the batch size
-    (not by the number of kept examples).
+    (not by the number of kept examples). With ``negative_learning``, a
+    dropped example contributes ``(1 - w_i) * -log(1 - p_i[y_i])`` instead
+    of nothing.
 
     Parameters
     ----------
@@ -34,6 +36,15 @@ class PDiffLoss(nn.Module):
         Length of the drop-rate ramp in epochs.
     zeta : float, default=0.9
         Saturation at which the automatic estimate freezes.
+    n_classes : int or None, default=None
+        Number of classes, for per-class thresholds (see :class:`PDiff`);
+        ``None`` uses one global threshold, as the released layer does.
+    weighting : {"hard", "soft"}, default="hard"
+        See :class:`PDiff`.
+    negative_learning : bool, default=False
+        Give dropped examples the negative-learning term
+        ``-log(1 - p[y])``, which pushes the probability of their given
+        label down (a P-DIFF+-like variant, PDIFF.md section 6).
     n_samples : int or None, default=None
         Size of the training set, to keep per-example statistics (pass the
         rows' indices to :meth:`forward`); ``None`` keeps none.
@@ -63,10 +74,11 @@ class PDiffLoss(nn.Module):
     [1.0, 1.0, 0.0, 1.0]
     """
 
-    def __init__(self, window, noise_rate="auto", t_k=20, zeta=0.9, n_samples=None,
-                 quality_epochs=5):
+    def __init__(self, window, noise_rate="auto", t_k=20, zeta=0.9, n_classes=None,
+                 weighting="hard", negative_learning=False, n_samples=None, quality_epochs=5):
         super().__init__()
-        self.pdiff = PDiff(window, noise_rate, t_k, zeta)
+        self.pdiff = PDiff(window, noise_rate, t_k, zeta, n_classes, weighting)
+        self.negative_learning = negative_learning
         self.quality_epochs = quality_epochs
         self.register_buffer("kept", torch.zeros((), dtype=torch.float64))
         self.register_buffer("seen", torch.zeros((), dtype=torch.float64))
@@ -111,18 +123,21 @@ class PDiffLoss(nn.Module):
         losses = F.cross_entropy(logits, labels, reduction="none")
         if sample_weight is None:
             sample_weight = torch.ones_like(losses)
-        weights = sample_weight
         if epoch is not None:
             with torch.no_grad():
                 delta = probability_difference(torch.softmax(logits.detach().float(), 1), labels)
-                kept = self.pdiff(delta, epoch, sample_weight)
+                kept = self.pdiff(delta, epoch, sample_weight, labels)
                 self.kept += (kept * sample_weight).sum()
                 self.seen += sample_weight.sum()
                 if index is not None and self.last_weights.numel():
                     self.recent_deltas[epoch % self.quality_epochs, index] = delta
                     self.last_weights[index] = kept
-            weights = sample_weight * kept
-        return (weights * losses).sum() / sample_weight.sum().clamp_min(1e-12)
+            dropped_losses = 0.0
+            if self.negative_learning:
+                given = torch.softmax(logits, dim=1).gather(1, labels[:, None]).squeeze(1)
+                dropped_losses = -torch.log1p(-given.clamp(max=1 - 1e-6))
+            losses = kept * losses + (1 - kept) * dropped_losses
+        return (sample_weight * losses).sum() / sample_weight.sum().clamp_min(1e-12)
 
     def training_quality(self):
         """Return each example's mean recent delta mapped to [0, 1] (lower = worse)."""

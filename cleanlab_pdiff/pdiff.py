@@ -29,6 +29,7 @@ __all__ = [
     "probability_difference",
     "ramp",
     "saturation",
+    "soft_weights",
     "threshold_bin",
     "value_bin",
 ]
@@ -42,6 +43,8 @@ _SCALE = 220
 _SPAN = 2.2
 #: Number of histogram cells: the released layer clamps bin ids to [0, 220].
 N_BINS = _SCALE + 1
+#: Width, in bins, of the ramp of :func:`soft_weights`.
+SOFT_WIDTH = 10
 
 
 def probability_difference(probs, labels):
@@ -113,11 +116,12 @@ def bin_centres(device=None):
 
 
 def _cdf(hist):
-    return hist.cumsum(0) / hist.sum().clamp_min(torch.finfo(hist.dtype).tiny)
+    total = hist.sum(dim=-1, keepdim=True).clamp_min(torch.finfo(hist.dtype).tiny)
+    return hist.cumsum(dim=-1) / total
 
 
 def threshold_bin(hist, drop_rate):
-    """Return ``min{b : CDF[b] > drop_rate}`` as a 0-d int64 tensor.
+    """Return ``min{b : CDF[b] > drop_rate}`` as an int64 tensor.
 
     The bin in which the cumulative share crosses ``drop_rate`` is kept, so
     ``drop_rate = 0`` keeps everything (the threshold is the first non-empty
@@ -125,14 +129,15 @@ def threshold_bin(hist, drop_rate):
 
     Parameters
     ----------
-    hist : torch.Tensor of shape (N_BINS,)
-        Histogram (counts or summed weights) of ``delta`` over the window.
+    hist : torch.Tensor of shape (N_BINS,) or (G, N_BINS)
+        Histogram (counts or summed weights) of ``delta`` over the window;
+        one row per group (e.g. per given class) for per-group thresholds.
     drop_rate : float or 0-d torch.Tensor
         Share of the window's mass to drop, in [0, 1).
 
     Returns
     -------
-    t_bin : 0-d torch.Tensor of int64
+    t_bin : torch.Tensor of int64, shape () or (G,)
 
     Examples
     --------
@@ -144,12 +149,31 @@ def threshold_bin(hist, drop_rate):
     """
     # The CDF is non-decreasing, so the first bin above the rate is the
     # number of bins at or below it; this avoids a data-dependent host sync.
-    return (_cdf(hist) <= drop_rate).sum()
+    return (_cdf(hist) <= drop_rate).sum(dim=-1)
 
 
 def hard_weights(bins, t_bin):
     """Return 1.0 for samples in bins at or above ``t_bin``, else 0.0."""
     return (bins >= t_bin).to(torch.float32)
+
+
+def soft_weights(bins, t_bin, width=SOFT_WIDTH):
+    """Return weights ramping linearly from 0 to 1 over ``width`` bins below ``t_bin``.
+
+    An ablation of the hard rule (PDIFF.md section 6): samples at or above
+    the threshold bin weigh 1, ``k`` bins below it ``1 - k / width``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> soft_weights(torch.tensor([100, 95, 90, 85]), torch.tensor(100), width=10).tolist()
+    [1.0, 0.5, 0.0, 0.0]
+    """
+    return (1 - (t_bin - bins).clamp(min=0) / width).clamp(min=0).to(torch.float32)
+
+
+#: Ways of turning the threshold into weights, by name.
+WEIGHTINGS = {"hard": hard_weights, "soft": soft_weights}
 
 
 def saturation(hist):
@@ -226,7 +250,7 @@ class PDiff(nn.Module):
     """Sliding-window P-DIFF weighting for one training run.
 
     Call it once per training step with the batch's ``delta``; it returns
-    the batch's 0/1 weights. The window holds one histogram per recent
+    the batch's weights. The window holds one histogram per recent
     mini-batch (each sample's ``delta`` as it was when computed); the step
     adds the current batch, evicts the oldest one beyond ``window``, then
     judges the current batch against the distribution that includes it.
@@ -244,15 +268,30 @@ class PDiff(nn.Module):
         Length of the drop-rate ramp in epochs.
     zeta : float
         Saturation at which the automatic estimate freezes.
+    n_classes : int or None, default=None
+        When given, one histogram and one threshold per given label
+        (PDIFF.md section 6): each class drops its own lowest share, so a
+        hard or rare class is not dropped wholesale. The drop rate, and the
+        automatic estimate, stay global. :meth:`forward` then needs
+        ``labels``.
+    weighting : {"hard", "soft"}, default="hard"
+        ``"hard"``: the released 0/1 rule. ``"soft"``: a linear ramp over
+        the ``SOFT_WIDTH`` bins below the threshold (an ablation).
 
     Attributes
     ----------
     hist : torch.Tensor of shape (N_BINS,)
-        Histogram of ``delta`` (sample-weighted counts) over the window.
+        Histogram of ``delta`` (sample-weighted counts) over the window, all
+        classes together.
+    class_hist : torch.Tensor of shape (G, N_BINS)
+        The same per given label (G = ``n_classes``), or one row (G = 1).
     drop_rate : 0-d torch.Tensor
         Drop rate used at the last step.
     t_bin : 0-d torch.Tensor
-        Threshold bin used at the last step.
+        Threshold bin of ``hist`` at the last step (the threshold in force
+        unless ``n_classes`` is given).
+    class_t_bin : torch.Tensor of shape (G,)
+        Threshold bin of each row of ``class_hist`` at the last step.
     steps : int
         Number of steps taken.
 
@@ -267,25 +306,31 @@ class PDiff(nn.Module):
     [0.0, 0.0, 1.0, 1.0]
     """
 
-    def __init__(self, window, noise_rate="auto", t_k=20, zeta=0.9):
+    def __init__(self, window, noise_rate="auto", t_k=20, zeta=0.9, n_classes=None,
+                 weighting="hard"):
         super().__init__()
         self.window = window
         self.noise_rate = noise_rate
         self.t_k = t_k
         self.zeta = zeta
+        self.n_classes = n_classes
+        self.weighting = weighting
         self.steps = 0
+        groups = n_classes or 1
         f64 = {"dtype": torch.float64}
-        self.register_buffer("ring", torch.zeros(window, N_BINS, **f64))
+        self.register_buffer("ring", torch.zeros(window, groups, N_BINS, **f64))
+        self.register_buffer("class_hist", torch.zeros(groups, N_BINS, **f64))
         self.register_buffer("hist", torch.zeros(N_BINS, **f64))
         self.register_buffer("drop_rate", torch.zeros((), **f64))
         self.register_buffer("t_bin", torch.zeros((), dtype=torch.int64))
+        self.register_buffer("class_t_bin", torch.zeros(groups, dtype=torch.int64))
 
     @property
     def full(self):
         """Whether the window holds ``window`` batches (weighting is on)."""
         return self.steps >= self.window
 
-    def forward(self, delta, epoch, sample_weight=None):
+    def forward(self, delta, epoch, sample_weight=None, labels=None):
         """Take one step: update the window and return the batch's weights.
 
         Parameters
@@ -296,20 +341,24 @@ class PDiff(nn.Module):
             Number of completed epochs T.
         sample_weight : torch.Tensor of shape (B,), optional
             Weights of the samples in the histogram (1 each by default).
+        labels : torch.Tensor of shape (B,), optional
+            Given labels; required with ``n_classes``.
 
         Returns
         -------
         weights : torch.Tensor of shape (B,), float32
-            1 for kept samples, 0 for dropped ones.
+            In [0, 1]: 1 for kept samples, 0 for dropped ones.
         """
         bins = delta_bin(delta)
         mass = torch.ones_like(bins, dtype=torch.float64) if sample_weight is None \
             else sample_weight.to(torch.float64)
-        batch_hist = torch.zeros_like(self.hist).index_add_(0, bins, mass)
-        self.ring[self.steps % self.window] = batch_hist
+        cell = bins if self.n_classes is None else labels * N_BINS + bins
+        batch_hist = torch.zeros_like(self.class_hist).view(-1).index_add_(0, cell, mass)
+        self.ring[self.steps % self.window] = batch_hist.view_as(self.class_hist)
         # Summed afresh rather than updated by add-and-evict, which leaves rounding
         # residue in emptied bins under fractional weights; it is window x bins adds.
-        self.hist = self.ring.sum(dim=0)
+        self.class_hist = self.ring.sum(dim=0)
+        self.hist = self.class_hist.sum(dim=0)
         self.steps += 1
 
         if self.noise_rate == "auto":
@@ -319,9 +368,15 @@ class PDiff(nn.Module):
         else:
             self.drop_rate.fill_(drop_rate_schedule(self.noise_rate, epoch, self.t_k))
         self.t_bin = threshold_bin(self.hist, self.drop_rate)
+        if self.n_classes is None:
+            self.class_t_bin = self.t_bin.reshape(1)
+            threshold = self.t_bin
+        else:
+            self.class_t_bin = threshold_bin(self.class_hist, self.drop_rate)
+            threshold = self.class_t_bin[labels]
         if not self.full:
             return torch.ones_like(delta, dtype=torch.float32)
-        return hard_weights(bins, self.t_bin)
+        return WEIGHTINGS[self.weighting](bins, threshold)
 
     def get_extra_state(self):
         """Return the step counter, which is not a tensor."""

@@ -76,6 +76,7 @@ def test_constructor_stores_parameters_verbatim_and_validates_nothing():
         "module": module, "noise_rate": "nonsense", "t_k": -3, "window": 1.5, "zeta": 7,
         "max_epochs": "many", "batch_size": None, "lr": -1.0, "optimizer": optimizer,
         "weight_decay": -2, "device": "tpu", "callbacks": "some", "random_state": rng,
+        "per_class": "yes", "weighting": "fuzzy", "negative_learning": 3,
         "verbose": "loud",
     }
     clf = PDiffClassifier(**params)
@@ -87,6 +88,7 @@ def test_constructor_stores_parameters_verbatim_and_validates_nothing():
 def test_defaults_are_as_documented():
     assert PDiffClassifier().get_params() == {
         "module": None, "noise_rate": "auto", "t_k": 20, "window": 100, "zeta": 0.9,
+        "per_class": False, "weighting": "hard", "negative_learning": False,
         "max_epochs": 100, "batch_size": 128, "lr": 1e-3, "optimizer": torch.optim.Adam,
         "weight_decay": 0.0, "device": "auto", "callbacks": None, "random_state": None,
         "verbose": 0,

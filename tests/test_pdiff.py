@@ -22,6 +22,7 @@ from numpy_reference import (
 )
 
 from cleanlab_pdiff.pdiff import (
+    SOFT_WIDTH,
     PDiff,
     bin_centres,
     delta_bin,
@@ -454,3 +455,45 @@ def test_evicted_bins_are_exactly_empty_with_float64_weights():
         ref.step(delta, 0, weight)
     assert ref.t_bin == 160
     assert int(pdiff.t_bin) == 160
+
+
+# --- options beyond the paper -------------------------------------------------------------
+
+
+def test_per_class_thresholds_equal_one_global_pdiff_per_class():
+    # With a known rate, per-class weighting is the global rule applied to each class's
+    # own deltas: the same window of batches, the same drop rate, one histogram per class.
+    rng = np.random.default_rng(3)
+    n_classes, window = 3, 4
+    per_class = PDiff(window, 0.3, t_k=2, n_classes=n_classes)
+    singles = [PDiff(window, 0.3, t_k=2) for _ in range(n_classes)]
+    dropped = 0
+    for step in range(40):
+        labels = torch.from_numpy(rng.integers(0, n_classes, size=16))
+        delta = torch.from_numpy(rng.uniform(-1, 1, size=16).astype(np.float32))
+        # Class 0 is "hard": a global threshold would drop it wholesale.
+        delta[labels == 0] -= 0.5
+        weights = per_class(delta, step // 5, labels=labels)
+        for c, single in enumerate(singles):
+            mine = labels == c
+            expected = single(delta[mine], step // 5)
+            assert torch.equal(weights[mine], expected), (step, c)
+        dropped += int((weights == 0).sum())
+    assert dropped > 0
+    np.testing.assert_allclose(
+        per_class.hist.numpy(), sum(single.hist for single in singles).numpy()
+    )
+
+
+def test_soft_weights_ramp_below_the_hard_threshold():
+    rng = np.random.default_rng(4)
+    hard, soft = PDiff(2, 0.4, t_k=0), PDiff(2, 0.4, t_k=0, weighting="soft")
+    for _ in range(6):
+        delta = torch.from_numpy(rng.uniform(-1, 1, size=64).astype(np.float32))
+        w_hard, w_soft = hard(delta, 0), soft(delta, 0)
+    assert torch.equal(hard.t_bin, soft.t_bin)
+    assert torch.all(w_soft[w_hard == 1] == 1)
+    partial = (w_soft > 0) & (w_soft < 1)
+    assert partial.any() and torch.all(w_hard[partial] == 0)
+    below = delta_bin(delta) < hard.t_bin - SOFT_WIDTH
+    assert torch.all(w_soft[below] == 0)

@@ -1,0 +1,92 @@
+"""PDiffLoss: the P-DIFF-weighted criterion and its per-example bookkeeping."""
+
+import math
+
+import torch
+from torch.nn import functional as F
+
+from cleanlab_pdiff.loss import PDiffLoss
+
+
+def _batch(seed=0, n=32, k=4):
+    generator = torch.Generator().manual_seed(seed)
+    logits = torch.randn(n, k, generator=generator) * 3
+    labels = torch.randint(0, k, (n,), generator=generator)
+    return logits, labels
+
+
+def test_evaluation_is_plain_weighted_cross_entropy_and_leaves_state_alone():
+    logits, labels = _batch()
+    criterion = PDiffLoss(window=1, noise_rate=0.5, t_k=0)
+    weight = torch.rand(len(labels))
+    loss = criterion(logits, labels, weight)
+    expected = (weight * F.cross_entropy(logits, labels, reduction="none")).sum() / weight.sum()
+    torch.testing.assert_close(loss, expected)
+    assert criterion.pdiff.steps == 0 and criterion.seen == 0
+
+
+def test_training_loss_is_normalised_by_the_batch_not_by_the_kept_count():
+    logits, labels = _batch()
+    criterion = PDiffLoss(window=1, noise_rate=0.5, t_k=0, n_samples=len(labels))
+    loss = criterion(logits, labels, index=torch.arange(len(labels)), epoch=0)
+    kept = criterion.last_weights
+    assert 0 < kept.sum() < len(labels)
+    ce = F.cross_entropy(logits, labels, reduction="none")
+    torch.testing.assert_close(loss, (kept * ce).sum() / len(labels))
+    assert criterion.kept == kept.sum() and criterion.seen == len(labels)
+
+
+def test_negative_learning_gives_dropped_examples_minus_log_one_minus_p():
+    logits, labels = _batch(1)
+    criterion = PDiffLoss(window=1, noise_rate=0.5, t_k=0, negative_learning=True,
+                          n_samples=len(labels))
+    logits.requires_grad_(True)
+    loss = criterion(logits, labels, index=torch.arange(len(labels)), epoch=0)
+    kept = criterion.last_weights
+    probs = torch.softmax(logits.detach(), 1).gather(1, labels[:, None]).squeeze(1)
+    ce = F.cross_entropy(logits.detach(), labels, reduction="none")
+    expected = (kept * ce + (1 - kept) * -torch.log(1 - probs)).sum() / len(labels)
+    torch.testing.assert_close(loss.detach(), expected)
+    loss.backward()
+    # Gradient descent lowers the given label's logit for every dropped example.
+    dropped = kept == 0
+    assert torch.all(logits.grad[dropped, labels[dropped]] > 0)
+
+
+def test_per_example_statistics_follow_the_index_and_average_recent_epochs():
+    logits, labels = _batch(2, n=8)
+    criterion = PDiffLoss(window=1, noise_rate=0.0, n_samples=10, quality_epochs=2)
+    index = torch.arange(2, 10)
+    deltas = []
+    for epoch in range(3):
+        criterion(logits * (epoch + 1), labels, index=index, epoch=epoch)
+        probs = torch.softmax(logits * (epoch + 1), 1)
+        given = probs.gather(1, labels[:, None]).squeeze(1)
+        other = probs.scatter(1, labels[:, None], -math.inf).max(1).values
+        deltas.append(given - other)
+    quality = criterion.training_quality()
+    assert torch.isnan(quality[:2]).all()  # rows 0 and 1 never took part
+    expected = ((deltas[1] + deltas[2]) / 2 + 1) / 2  # only the last 2 epochs count
+    torch.testing.assert_close(quality[2:], expected)
+
+
+def test_state_dict_carries_window_examples_and_rng_state():
+    logits, labels = _batch(3)
+    criterion = PDiffLoss(window=2, noise_rate="auto", n_samples=len(labels))
+    criterion(logits, labels, index=torch.arange(len(labels)), epoch=0)
+    criterion.rng_state = [torch.get_rng_state()]
+    restored = PDiffLoss(window=2, noise_rate="auto", n_samples=len(labels))
+    restored.load_state_dict(criterion.state_dict())
+    assert restored.pdiff.steps == 1
+    assert torch.equal(restored.pdiff.hist, criterion.pdiff.hist)
+    assert torch.equal(restored.recent_deltas.nan_to_num(), criterion.recent_deltas.nan_to_num())
+    assert torch.equal(restored.rng_state[0], criterion.rng_state[0])
+
+
+def test_per_class_keeps_one_histogram_per_given_label():
+    logits, labels = _batch(4, k=3)
+    criterion = PDiffLoss(window=1, noise_rate=0.2, n_classes=3)
+    criterion(logits, labels, epoch=0)
+    per_class_mass = criterion.pdiff.class_hist.sum(dim=1)
+    expected = torch.bincount(labels, minlength=3).double()
+    torch.testing.assert_close(per_class_mass, expected)
