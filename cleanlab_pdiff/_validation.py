@@ -60,12 +60,16 @@ def check_device(device):
 def check_sample_weight(sample_weight, n_samples):
     """Return sample weights as float32 of shape (n_samples,); ones if None.
 
-    Weights must be finite, non-negative and not all zero.
+    Weights must be finite, non-negative and not all zero. They are divided
+    by their maximum: the loss is normalised by the weights' sum and the
+    delta distribution by its mass, so only their ratios matter, and this
+    keeps extreme but valid scales (1e-30, 1e38) representable in float32.
     """
     if sample_weight is None:
         return np.ones(n_samples, dtype=np.float32)
     weight = check_array(
-        sample_weight, ensure_2d=False, dtype=np.float64, input_name="sample_weight"
+        sample_weight, ensure_2d=False, dtype=np.float64, input_name="sample_weight",
+        ensure_min_samples=0,
     )
     if weight.ndim != 1 or weight.shape[0] != n_samples:
         raise ValueError(
@@ -75,7 +79,30 @@ def check_sample_weight(sample_weight, n_samples):
         raise ValueError("sample_weight must be non-negative; negative weights were given.")
     if not weight.any():
         raise ValueError("sample_weight must not be all zero: no sample would be learned from.")
-    weight = weight.astype(np.float32)
-    if not np.isfinite(weight).all():
-        raise ValueError("sample_weight contains values too large for float32.")
-    return weight
+    return (weight / weight.max()).astype(np.float32)
+
+
+#: Feature magnitudes outside this range make the network's training fail silently.
+FEATURE_SCALE = (1e-6, 1e6)
+
+
+def check_feature_scale(X):
+    """Raise unless the largest ``|X|`` is zero or within ``FEATURE_SCALE``."""
+    largest = float(np.abs(X).max()) if X.size else 0.0
+    low, high = FEATURE_SCALE
+    if largest > high or 0 < largest < low:
+        raise ValueError(
+            f"X has features of magnitude up to {largest:.3g}; a neural network needs them "
+            f"roughly within [{low:g}, {high:g}] to train. Scale the features first, e.g. "
+            f"with sklearn.preprocessing.StandardScaler in a Pipeline."
+        )
+
+
+def check_not_datetime(X):
+    """Raise ``TypeError`` for datetime or timedelta features, which would become raw ticks."""
+    dtypes = X.dtypes if hasattr(X, "dtypes") else [getattr(X, "dtype", None)]
+    if any(getattr(dtype, "kind", None) in ("M", "m") for dtype in dtypes):
+        raise TypeError(
+            "X holds datetime or timedelta values; turn them into numeric features (e.g. "
+            "elapsed seconds, day of week) before fitting."
+        )

@@ -17,7 +17,14 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from torch import nn
 
 from ._skorch import CALLBACK_NAME, PDiffCallback, PDiffNet, softmax
-from ._validation import check_device, check_noise_rate, check_number, check_sample_weight
+from ._validation import (
+    check_device,
+    check_feature_scale,
+    check_noise_rate,
+    check_not_datetime,
+    check_number,
+    check_sample_weight,
+)
 from .loss import PDiffLoss
 from .networks import CNN9, MLP
 from .pdiff import WEIGHTINGS
@@ -248,8 +255,8 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
                 f"classes must equal classes_ {self.classes_.tolist()} once fitted, got "
                 f"{np.unique(classes).tolist()}."
             )
-        X, y = validate_data(self, X, y, dtype=np.float32, allow_nd=True, reset=False)
-        self._check_input_shape(X)
+        X, y = self._validate(X, y, reset=False)
+        check_feature_scale(X)
         labels = _encode_labels(y, self.classes_)
         weight = self._check_weight(sample_weight, labels, self.classes_)
         net = self.net_
@@ -266,10 +273,19 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit(self, X, y, sample_weight, classes):
         self._forget_fit()
+        try:
+            return self._fit_from_scratch(X, y, sample_weight, classes)
+        except Exception:
+            # Validation may have set n_features_in_: a failed fit leaves nothing behind.
+            self._forget_fit()
+            raise
+
+    def _fit_from_scratch(self, X, y, sample_weight, classes):
         noise_rate = check_noise_rate(self.noise_rate)
         device = check_device(self.device)
         self._check_hyperparameters()
-        X, y = validate_data(self, X, y, dtype=np.float32, allow_nd=True)
+        X, y = self._validate(X, y, reset=True)
+        check_feature_scale(X)
         check_classification_targets(y)
         if classes is None:
             classes, labels = np.unique(y, return_inverse=True)
@@ -325,12 +341,19 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
         for name in [name for name in vars(self) if name.endswith("_")]:
             delattr(self, name)
 
-    def _check_input_shape(self, X):
-        if X.shape[1:] != self._input_shape:
+    def _validate(self, X, y="no_validation", *, reset):
+        """Validate ``X`` (and ``y``, unless ``"no_validation"``) as scikit-learn does."""
+        check_not_datetime(X)
+        if isinstance(y, str) and y == "no_validation":
+            X = validate_data(self, X, dtype=np.float32, allow_nd=True, reset=reset)
+        else:
+            X, y = validate_data(self, X, y, dtype=np.float32, allow_nd=True, reset=reset)
+        if not reset and X.shape[1:] != self._input_shape:
             raise ValueError(
                 f"X has shape {X.shape}; the model was fitted on samples of shape "
                 f"{self._input_shape}."
             )
+        return X, y
 
     @staticmethod
     def _check_weight(sample_weight, labels, classes):
@@ -358,8 +381,7 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
             the probabilities are float32 too.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float32, allow_nd=True, reset=False)
-        self._check_input_shape(X)
+        X, _ = self._validate(X, reset=False)
         # The DataLoader draws a seed even without shuffling; keep the caller's state.
         with _forked_rng(torch.device(self.net_.device)):
             return self.net_.predict_proba(X)
@@ -543,7 +565,13 @@ def _targets(labels, weight):
 
 def _encode_labels(y, classes):
     """Return the index of each label in ``classes``; unknown labels raise."""
-    unknown = np.setdiff1d(y, classes)
+    try:
+        unknown = np.setdiff1d(y, classes)
+    except TypeError as exc:
+        raise TypeError(
+            f"y mixes label types that can't be compared with classes_ "
+            f"{classes.tolist()}; give labels of one type, as in fit."
+        ) from exc
     if unknown.size:
         raise ValueError(
             f"y holds labels not seen in fit: {unknown[:5].tolist()}; classes_ are "

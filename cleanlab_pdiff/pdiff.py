@@ -96,7 +96,9 @@ def delta_bin(delta):
     [10, 110, 209, 209]
     """
     scaled = _SCALE * (delta.to(torch.float64) - _LOW) / _SPAN
-    return torch.floor(scaled).clamp_(0, N_BINS - 1).long()
+    # A NaN delta (a diverged network) lands in bin 0 instead of an invalid index, so
+    # that training reaches the non-finite loss check rather than an indexing error.
+    return torch.floor(scaled.nan_to_num(nan=0.0)).clamp_(0, N_BINS - 1).long()
 
 
 def value_bin(value):
