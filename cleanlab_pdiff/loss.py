@@ -120,23 +120,25 @@ class PDiffLoss(nn.Module):
         -------
         loss : 0-d torch.Tensor
         """
-        losses = F.cross_entropy(logits, labels, reduction="none")
+        # One log-softmax serves the loss and, detached, the probabilities for delta.
+        log_probs = F.log_softmax(logits, dim=1)
+        losses = F.nll_loss(log_probs, labels, reduction="none")
         if sample_weight is None:
             sample_weight = torch.ones_like(losses)
         if epoch is not None:
             with torch.no_grad():
-                delta = probability_difference(torch.softmax(logits.detach().float(), 1), labels)
+                probs = log_probs.detach().float().exp()
+                delta = probability_difference(probs, labels)
                 kept = self.pdiff(delta, epoch, sample_weight, labels)
                 self.kept += (kept * sample_weight).sum()
                 self.seen += sample_weight.sum()
                 if index is not None and self.last_weights.numel():
                     self.recent_deltas[epoch % self.quality_epochs, index] = delta
                     self.last_weights[index] = kept
-            dropped_losses = 0.0
+            losses = kept * losses
             if self.negative_learning:
-                given = torch.softmax(logits, dim=1).gather(1, labels[:, None]).squeeze(1)
-                dropped_losses = -torch.log1p(-given.clamp(max=1 - 1e-6))
-            losses = kept * losses + (1 - kept) * dropped_losses
+                given = log_probs.gather(1, labels[:, None]).squeeze(1).exp()
+                losses = losses + (1 - kept) * -torch.log1p(-given.clamp(max=1 - 1e-6))
         return (sample_weight * losses).sum() / sample_weight.sum().clamp_min(1e-12)
 
     def training_quality(self):
