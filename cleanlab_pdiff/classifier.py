@@ -116,7 +116,7 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
         Class labels.
     n_features_in_ : int
         Number of features (``X.shape[1]``) seen during :meth:`fit`.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when ``X`` had string column names.
     noise_rate_ : float
         Drop rate in force at the end of training: the estimated noise rate

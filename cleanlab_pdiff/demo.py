@@ -6,7 +6,6 @@ estimating the rate) and prints the test accuracy of each and the estimated
 noise rate.
 """
 
-import argparse
 import time
 
 from sklearn.datasets import load_digits
@@ -69,15 +68,10 @@ def run_demo(noise_rate=0.5, kind="symmetric", random_state=0, print_fn=print):
     return results
 
 
-def main(argv=None):
-    """Command-line entry point of the demo."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--noise-rate", type=float, default=0.5)
-    parser.add_argument("--kind", choices=("symmetric", "pair"), default="symmetric")
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    run_demo(args.noise_rate, args.kind, args.seed)
-
-
 if __name__ == "__main__":
-    main()
+    import sys
+
+    from .cli import main
+
+    # The same options as ``cleanlab-pdiff demo``.
+    sys.exit(main(["demo", *sys.argv[1:]]))

@@ -1,0 +1,321 @@
+"""Read a labelled table from CSV, Parquet or NPZ, and check it before training.
+
+Every problem with the input raises :class:`DataError` with a one-line
+message that says what is wrong and what to do; the command line prints it
+and exits with status 2.
+
+Formats, by file name:
+
+- ``.csv`` (also ``.csv.gz``, ``.csv.bz2``, ``.csv.zip``, ``.csv.xz``) and
+  ``.tsv``: a header row with the column names, then one row per example.
+- ``.parquet`` or ``.pq``: needs ``pyarrow`` (or ``fastparquet``).
+- ``.npz`` (NumPy's ``np.savez``): every array is one or more columns, all of
+  the same length N. A 1-D array is one column named as the array; a 2-D
+  array ``A`` of shape (N, d) gives d columns named ``A[0]``, ...,
+  ``A[d-1]``. So ``np.savez("data.npz", X=X, y=y)`` is read with label
+  column ``y``, and features ``X[0]``, ..., ``X[d-1]``. Arrays of Python
+  objects are refused (they would need pickle); save string labels as
+  ``y.astype(str)``.
+
+Rows are numbered from 0 in file order (the header row is not counted).
+"""
+
+import difflib
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["DataError", "load_labelled_data", "read_table", "select_columns"]
+
+_CSV_SUFFIXES = (".csv", ".tsv")
+_COMPRESSION_SUFFIXES = (".gz", ".bz2", ".zip", ".xz", ".zst")
+_PARQUET_SUFFIXES = (".parquet", ".pq")
+_FORMATS = "CSV (.csv, .tsv, optionally compressed), Parquet (.parquet, .pq) or NPZ (.npz)"
+
+
+class DataError(ValueError):
+    """The input data cannot be used; the message is one line, meant for the user."""
+
+
+def read_table(path):
+    """Read a CSV, Parquet or NPZ file into a DataFrame, chosen by the file name.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file; see the module docstring for the formats and the NPZ layout.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        One row per example, at least one row.
+
+    Raises
+    ------
+    DataError
+        If the file is missing, empty, of an unknown format or unreadable.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "data.npz")
+    >>> np.savez(path, X=np.zeros((3, 2)), y=np.array(["a", "b", "a"]))
+    >>> read_table(path).columns.tolist()
+    ['X[0]', 'X[1]', 'y']
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"no such file: '{path}'.")
+    if path.is_dir():
+        raise DataError(f"'{path}' is a directory; give a data file ({_FORMATS}).")
+    if path.stat().st_size == 0:
+        raise DataError(f"'{path}' is empty.")
+    suffixes = [suffix.lower() for suffix in path.suffixes]
+    if suffixes and suffixes[-1] in _COMPRESSION_SUFFIXES:
+        suffixes = suffixes[:-1]
+    suffix = suffixes[-1] if suffixes else ""
+    try:
+        if suffix in _CSV_SUFFIXES:
+            table = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+        elif suffix in _PARQUET_SUFFIXES:
+            table = pd.read_parquet(path)
+        elif suffix == ".npz":
+            table = _read_npz(path)
+        else:
+            raise DataError(
+                f"can't tell the format of '{path}' from its name; expected {_FORMATS}."
+            )
+    except DataError:
+        raise
+    except pd.errors.EmptyDataError as exc:
+        raise DataError(f"'{path}' is empty (no header row).") from exc
+    except ImportError as exc:
+        raise DataError(
+            f"reading Parquet needs pyarrow: pip install pyarrow ({_one_line(exc)})."
+        ) from exc
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        # pandas' ParserError, UnicodeDecodeError and pyarrow's ArrowInvalid are ValueErrors.
+        kind = "Parquet" if suffix in _PARQUET_SUFFIXES else suffix.lstrip(".").upper()
+        raise DataError(f"can't read '{path}' as {kind}: {_one_line(exc)}") from exc
+    if table.shape[0] == 0:
+        raise DataError(f"'{path}' is empty: it has no rows, only the column names.")
+    return table
+
+
+def _read_npz(path):
+    if not zipfile.is_zipfile(path):
+        raise DataError(f"can't read '{path}' as NPZ: it is not a zip archive of arrays.")
+    columns = {}
+    n_rows = None
+    with np.load(path, allow_pickle=False) as arrays:
+        if not arrays.files:
+            raise DataError(f"'{path}' holds no arrays.")
+        for name in arrays.files:
+            try:
+                array = arrays[name]
+            except ValueError as exc:
+                raise DataError(
+                    f"array '{name}' in '{path}' holds Python objects, which are read only "
+                    f"with pickle; save numbers, or strings as a fixed-width array "
+                    f"(e.g. y.astype(str))."
+                ) from exc
+            if array.ndim not in (1, 2):
+                raise DataError(
+                    f"array '{name}' in '{path}' has shape {array.shape}; NPZ arrays must be "
+                    f"1-D (one column) or 2-D (one column per feature), e.g. "
+                    f"X.reshape(len(X), -1)."
+                )
+            if n_rows is None:
+                n_rows = array.shape[0]
+            elif array.shape[0] != n_rows:
+                raise DataError(
+                    f"the arrays in '{path}' differ in length: '{name}' has "
+                    f"{array.shape[0]} rows, the arrays before it {n_rows}."
+                )
+            if array.ndim == 1:
+                columns[name] = array
+            else:
+                columns.update({f"{name}[{j}]": array[:, j] for j in range(array.shape[1])})
+    return pd.DataFrame(columns)
+
+
+def select_columns(table, *, label_column, feature_columns=None, source="the data"):
+    """Return the numeric features and the labels of ``table``, checked for training.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per example.
+    label_column : str
+        Column of the given labels: numbers or strings, no missing values,
+        at least 2 classes and at least 2 rows per class.
+    feature_columns : list of str, default=None
+        Feature columns, in this order; ``None`` takes every column but the
+        label column. They must be numeric (or boolean) and finite.
+    source : str, default="the data"
+        What to call the table in messages (the file name).
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features), float64
+        The features.
+    y : ndarray of shape (n_samples,)
+        The labels: int64 for integer-valued numbers, else strings.
+    feature_names : list of str
+        The feature columns, in the order of ``X``'s columns.
+
+    Raises
+    ------
+    DataError
+        If a column is missing or unusable, or a class has fewer than 2 rows.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"a": [0.5, 1.0, 2.0, 3.0], "label": ["x", "y", "x", "y"]})
+    >>> X, y, names = select_columns(table, label_column="label")
+    >>> X.shape, y.tolist(), names
+    ((4, 1), ['x', 'y', 'x', 'y'], ['a'])
+    >>> select_columns(table, label_column="lable")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    cleanlab_pdiff.io.DataError: no column 'lable' in the data; did you mean 'label'? ...
+    """
+    columns = [str(column) for column in table.columns]
+    table = table.set_axis(columns, axis=1)
+    _check_column(label_column, columns, source, "--label-column")
+    if feature_columns is None:
+        feature_columns = [column for column in columns if column != label_column]
+        if not feature_columns:
+            raise DataError(f"{source} has no column besides the label column '{label_column}'.")
+    else:
+        feature_columns = list(feature_columns)
+        for column in feature_columns:
+            _check_column(column, columns, source, "--feature-columns")
+        repeated = sorted({name for name in feature_columns if feature_columns.count(name) > 1})
+        if repeated:
+            raise DataError(f"feature column(s) {_names(repeated)} are listed more than once.")
+        if label_column in feature_columns:
+            raise DataError(
+                f"the label column '{label_column}' is also listed as a feature column; a "
+                f"model that sees the label would find no issues."
+            )
+    if len(set(columns)) < len(columns):
+        repeated = sorted({column for column in columns if columns.count(column) > 1})
+        raise DataError(f"{source} has more than one column named {_names(repeated)}.")
+    X = _features(table, feature_columns, source)
+    y = _labels(table[label_column], label_column, source)
+    return X, y, feature_columns
+
+
+def load_labelled_data(path, *, label_column, feature_columns=None):
+    """Read a file with :func:`read_table` and check it with :func:`select_columns`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        CSV, Parquet or NPZ file.
+    label_column : str
+        Column of the given labels.
+    feature_columns : list of str, default=None
+        Feature columns; ``None`` takes every column but the label column.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features), float64
+    y : ndarray of shape (n_samples,)
+    feature_names : list of str
+    """
+    table = read_table(path)
+    return select_columns(
+        table, label_column=label_column, feature_columns=feature_columns, source=f"'{path}'"
+    )
+
+
+def _check_column(column, columns, source, option):
+    if column in columns:
+        return
+    close = difflib.get_close_matches(column, columns, n=1, cutoff=0.6)
+    if not close:  # letter case is the commonest slip
+        close = [name for name in columns if name.lower() == column.lower()][:1]
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    raise DataError(
+        f"no column '{column}' in {source}; {hint}(check {option}; the columns are "
+        f"{_names(columns)})."
+    )
+
+
+def _features(table, feature_columns, source):
+    unusable = [
+        column
+        for column in feature_columns
+        if not pd.api.types.is_numeric_dtype(table[column])
+        or pd.api.types.is_complex_dtype(table[column])
+    ]
+    if unusable:
+        column = table[unusable[0]]
+        text = (column.notna() & pd.to_numeric(column, errors="coerce").isna()).to_numpy()
+        row = np.flatnonzero(text)[0] if text.any() else None
+        where = f" (e.g. {column.iloc[row]!r} at row {row})" if row is not None else ""
+        raise DataError(
+            f"feature column(s) {_names(unusable)} in {source} are not numeric{where}; "
+            f"one-hot encode categorical or text columns (e.g. pandas.get_dummies), or leave "
+            f"them out with --feature-columns."
+        )
+    X = table[feature_columns].to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = ~np.isfinite(X)
+    if bad.any():
+        column = int(np.flatnonzero(bad.any(axis=0))[0])
+        rows = np.flatnonzero(bad[:, column])
+        raise DataError(
+            f"feature column '{feature_columns[column]}' in {source} has {rows.size} missing "
+            f"or infinite value(s), the first at row {rows[0]}; fill them in (impute) or drop "
+            f"those rows."
+        )
+    return X
+
+
+def _labels(column, label_column, source):
+    missing = np.flatnonzero(column.isna().to_numpy())
+    if missing.size:
+        raise DataError(
+            f"label column '{label_column}' in {source} has {missing.size} missing value(s), "
+            f"the first at row {missing[0]}; label or drop those rows."
+        )
+    if pd.api.types.is_bool_dtype(column):
+        y = column.astype(str).to_numpy(dtype=object)
+    elif pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_complex_dtype(column):
+        values = column.to_numpy(dtype=np.float64)
+        if not np.array_equal(values, np.round(values)):
+            raise DataError(
+                f"label column '{label_column}' in {source} holds non-integer numbers (e.g. "
+                f"{values[values != np.round(values)][0]:g}); labels must be classes: integers "
+                f"or strings."
+            )
+        y = values.astype(np.int64)
+    else:
+        y = column.astype(str).to_numpy(dtype=object)
+    classes, counts = np.unique(y, return_counts=True)
+    if classes.size < 2:
+        raise DataError(
+            f"label column '{label_column}' in {source} holds a single class "
+            f"({classes[0]!r}); at least 2 are needed."
+        )
+    rare = classes[counts < 2]
+    if rare.size:
+        raise DataError(
+            f"class(es) {_names(rare.tolist())} of label column '{label_column}' in {source} "
+            f"have only 1 row; every class needs at least 2 rows: drop or relabel those rows."
+        )
+    return y
+
+
+def _names(names, limit=10):
+    shown = ", ".join(f"'{name}'" for name in names[:limit])
+    return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
+
+
+def _one_line(exc):
+    return " ".join(str(exc).split()) or type(exc).__name__

@@ -1,0 +1,88 @@
+"""Saving a fitted model with pickle and loading it elsewhere, a CPU-only machine included.
+
+(The plain CPU pickle round trip is tested in test_classifier.py.)
+"""
+
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import make_classification
+from skorch.exceptions import DeviceWarning
+
+from cleanlab_pdiff import PDiffClassifier
+from cleanlab_pdiff.recording import DeltaRecorder
+
+CUDA = torch.cuda.is_available()
+
+
+@pytest.fixture(scope="module")
+def tabular():
+    return make_classification(n_samples=120, n_features=6, n_classes=3, n_informative=4,
+                               random_state=0)
+
+
+@pytest.mark.skipif(CUDA, reason="simulates loading on a machine without CUDA")
+def test_a_model_saved_on_cuda_loads_on_the_cpu(tabular):
+    """skorch maps a net saved with device='cuda' to the CPU when CUDA is missing.
+
+    Without a GPU the tensors are on the CPU already; what this checks is that the
+    loaded estimator follows the net's corrected device everywhere.
+    """
+    X, y = tabular
+    clf = PDiffClassifier(max_epochs=3, random_state=0, device="cpu").fit(X, y)
+    expected = clf.predict_proba(X)
+    clf.net_.device = "cuda"  # as pickled on a GPU machine
+    with pytest.warns(DeviceWarning, match=r"(?i)cuda.* not available|no cuda devices"):
+        restored = pickle.loads(pickle.dumps(clf))
+    assert torch.device(restored.net_.device).type == "cpu"
+    np.testing.assert_array_equal(restored.predict_proba(X), expected)
+    restored.partial_fit(X, y)  # training goes on, on the CPU
+    assert len(restored.history_) == 6
+
+
+LOAD_ON_CPU = textwrap.dedent(
+    """
+    import pickle, sys, warnings
+    import numpy as np, torch
+    assert not torch.cuda.is_available()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # skorch's DeviceWarning: loading on the CPU
+        with open(sys.argv[1], "rb") as f:
+            clf = pickle.load(f)
+    X = np.load(sys.argv[2])
+    tensors = [*clf.net_.module_.parameters(), *clf.net_.criterion_.buffers()]
+    assert torch.device(clf.net_.device).type == "cpu"
+    assert all(t.device.type == "cpu" for t in tensors)
+    np.testing.assert_allclose(clf.predict_proba(X), np.load(sys.argv[3]), atol=1e-5)
+    clf.partial_fit(X, np.load(sys.argv[4]))
+    print("loaded on the CPU")
+    """
+)
+
+
+@pytest.mark.skipif(not CUDA, reason="needs a CUDA device")
+def test_a_model_trained_on_cuda_loads_on_a_cpu_only_machine(tabular, tmp_path):
+    X, y = tabular
+    clf = PDiffClassifier(
+        max_epochs=3, random_state=0, device="cuda", callbacks=[DeltaRecorder()]
+    ).fit(X, y)
+    assert clf.net_.criterion_.recent_deltas.device.type == "cuda"
+    with open(tmp_path / "model.pkl", "wb") as f:
+        pickle.dump(clf, f)
+    paths = [tmp_path / name for name in ("model.pkl", "X.npy", "proba.npy", "y.npy")]
+    np.save(paths[1], X)
+    np.save(paths[2], clf.predict_proba(X))
+    np.save(paths[3], y)
+    result = subprocess.run(
+        [sys.executable, "-c", LOAD_ON_CPU, *map(str, paths)],
+        env={**os.environ, "CUDA_VISIBLE_DEVICES": ""}, capture_output=True, text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "loaded on the CPU" in result.stdout
