@@ -58,7 +58,7 @@ def check_device(device):
 
 
 def check_sample_weight(sample_weight, n_samples):
-    """Return sample weights as float32 of shape (n_samples,); ones if None.
+    """Return sample weights as float32 of shape (n_samples,), or None if None.
 
     Weights must be finite, non-negative and not all zero. They are divided
     by their maximum: the loss is normalised by the weights' sum and the
@@ -66,7 +66,7 @@ def check_sample_weight(sample_weight, n_samples):
     keeps extreme but valid scales (1e-30, 1e38) representable in float32.
     """
     if sample_weight is None:
-        return np.ones(n_samples, dtype=np.float32)
+        return None
     weight = check_array(
         sample_weight, ensure_2d=False, dtype=np.float64, input_name="sample_weight",
         ensure_min_samples=0,

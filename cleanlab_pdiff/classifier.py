@@ -16,7 +16,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 from torch import nn
 
-from ._skorch import CALLBACK_NAME, PDiffCallback, PDiffNet, softmax
+from ._skorch import CALLBACK_NAME, PDiffCallback, PDiffNet, batch_loader, softmax
 from ._validation import (
     check_device,
     check_feature_scale,
@@ -126,7 +126,8 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
     history_ : skorch.History
         Per-epoch diagnostics: ``train_loss`` (the P-DIFF-weighted loss),
         ``drop_rate``, ``delta_threshold`` (lower edge of the threshold
-        bin), ``kept_fraction`` (share of the epoch's samples kept),
+        bin), ``kept_fraction`` (share of the examples kept at their step
+        in the epoch),
         ``saturation`` (mean ``|delta|`` over the window) and ``weighting``
         (whether the window was full); e.g. ``history_[:, "drop_rate"]``.
     training_label_quality_ : ndarray of shape (n_samples,)
@@ -313,7 +314,9 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
                 optimizer__weight_decay=self.weight_decay,
                 max_epochs=self.max_epochs,
                 batch_size=self.batch_size,
+                iterator_train=batch_loader,
                 iterator_train__shuffle=True,
+                iterator_valid=batch_loader,
                 train_split=None,
                 # First, so that its epoch-end state is in place before a user's
                 # Checkpoint saves the criterion.
@@ -358,7 +361,7 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
     @staticmethod
     def _check_weight(sample_weight, labels, classes):
         weight = check_sample_weight(sample_weight, labels.shape[0])
-        n_weighted = np.unique(labels[weight > 0]).size
+        n_weighted = np.unique(labels if weight is None else labels[weight > 0]).size
         if n_weighted < 2:
             raise ValueError(
                 f"y must hold at least 2 classes with positive sample weight; got "
@@ -559,8 +562,11 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
 
 
 def _targets(labels, weight):
-    """Targets routed with each batch: label, sample weight and row index."""
-    return {"label": labels, "weight": weight, "index": np.arange(labels.shape[0])}
+    """Targets routed with each batch: label, row index and sample weight (if any)."""
+    targets = {"label": labels, "index": np.arange(labels.shape[0])}
+    if weight is not None:
+        targets["weight"] = weight
+    return targets
 
 
 def _encode_labels(y, classes):

@@ -60,8 +60,6 @@ class PDiffLoss(nn.Module):
         Each example's delta in its last epochs (NaN before it is seen).
     last_weights : torch.Tensor of shape (n_samples,)
         Each example's P-DIFF weight at its last training step.
-    kept, seen : torch.Tensor
-        Sample-weighted mass kept and seen since :meth:`reset_counts`.
 
     Examples
     --------
@@ -80,24 +78,25 @@ class PDiffLoss(nn.Module):
         self.pdiff = PDiff(window, noise_rate, t_k, zeta, n_classes, weighting)
         self.negative_learning = negative_learning
         self.quality_epochs = quality_epochs
-        self.register_buffer("kept", torch.zeros((), dtype=torch.float64))
-        self.register_buffer("seen", torch.zeros((), dtype=torch.float64))
         self.reset_examples(n_samples or 0)
         self.rng_state = None
 
     def reset_examples(self, n_samples):
         """Start per-example statistics afresh for a training set of ``n_samples`` rows."""
-        device = self.kept.device
+        device = self.pdiff.hist.device
         self.register_buffer(
             "recent_deltas",
             torch.full((self.quality_epochs, n_samples), torch.nan, device=device),
         )
         self.register_buffer("last_weights", torch.ones(n_samples, device=device))
 
-    def reset_counts(self):
-        """Zero the kept/seen counters (at the start of each epoch)."""
-        self.kept.zero_()
-        self.seen.zero_()
+    def kept_fraction(self):
+        """Return the mean P-DIFF weight of the examples at their last step (0-d tensor).
+
+        At the end of an epoch every example's last step lies in that epoch,
+        so this is the share of the epoch's examples that were kept.
+        """
+        return self.last_weights.mean()
 
     def forward(self, logits, labels, sample_weight=None, index=None, epoch=None):
         """Return the batch loss; step P-DIFF when ``epoch`` is given (training).
@@ -123,15 +122,11 @@ class PDiffLoss(nn.Module):
         # One log-softmax serves the loss and, detached, the probabilities for delta.
         log_probs = F.log_softmax(logits, dim=1)
         losses = F.nll_loss(log_probs, labels, reduction="none")
-        if sample_weight is None:
-            sample_weight = torch.ones_like(losses)
         if epoch is not None:
             with torch.no_grad():
                 probs = log_probs.detach().float().exp()
                 delta = probability_difference(probs, labels)
                 kept = self.pdiff(delta, epoch, sample_weight, labels)
-                self.kept += (kept * sample_weight).sum()
-                self.seen += sample_weight.sum()
                 if index is not None and self.last_weights.numel():
                     self.recent_deltas[epoch % self.quality_epochs, index] = delta
                     self.last_weights[index] = kept
@@ -139,6 +134,8 @@ class PDiffLoss(nn.Module):
             if self.negative_learning:
                 given = log_probs.gather(1, labels[:, None]).squeeze(1).exp()
                 losses = losses + (1 - kept) * -torch.log1p(-given.clamp(max=1 - 1e-6))
+        if sample_weight is None:
+            return losses.mean()
         return (sample_weight * losses).sum() / sample_weight.sum().clamp_min(1e-12)
 
     def training_quality(self):

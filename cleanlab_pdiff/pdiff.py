@@ -12,6 +12,7 @@ Everything per step stays on the tensors' device: the threshold and the
 noise-rate estimate are 0-d tensors, never read back to the host.
 """
 
+import functools
 import math
 
 import torch
@@ -117,6 +118,12 @@ def bin_centres(device=None):
     return _LOW + (torch.arange(N_BINS, dtype=torch.float64, device=device) + 0.5) * BIN_WIDTH
 
 
+@functools.lru_cache(maxsize=8)
+def _abs_centres(device):
+    # Cached per device: saturation runs every training step after the ramp.
+    return bin_centres(device).abs()
+
+
 def _cdf(hist):
     total = hist.sum(dim=-1, keepdim=True).clamp_min(torch.finfo(hist.dtype).tiny)
     return hist.cumsum(dim=-1) / total
@@ -149,9 +156,13 @@ def threshold_bin(hist, drop_rate):
     >>> int(threshold_bin(hist, 0.25)), int(threshold_bin(hist, 0.2))
     (150, 20)
     """
+    return _threshold_from_cdf(_cdf(hist), drop_rate)
+
+
+def _threshold_from_cdf(cdf, drop_rate):
     # The CDF is non-decreasing, so the first bin above the rate is the
     # number of bins at or below it; this avoids a data-dependent host sync.
-    return (_cdf(hist) <= drop_rate).sum(dim=-1)
+    return (cdf <= drop_rate).sum(dim=-1)
 
 
 def hard_weights(bins, t_bin):
@@ -185,7 +196,7 @@ def saturation(hist):
     estimate freezes once it reaches ``zeta``.
     """
     total = hist.sum().clamp_min(torch.finfo(hist.dtype).tiny)
-    return (hist * bin_centres(hist.device).abs()).sum() / total
+    return (hist * _abs_centres(hist.device)).sum() / total
 
 
 def ramp(epoch, t_k):
@@ -242,7 +253,11 @@ def estimate_noise_rate(hist, epoch, t_k, zeta, previous):
     -------
     estimate : 0-d torch.Tensor of float64
     """
-    current = _cdf(hist)[value_bin(-1.0 + ramp(epoch, t_k))]
+    return _estimate_from_cdf(_cdf(hist), hist, epoch, t_k, zeta, previous)
+
+
+def _estimate_from_cdf(cdf, hist, epoch, t_k, zeta, previous):
+    current = cdf[value_bin(-1.0 + ramp(epoch, t_k))]
     if epoch <= t_k:
         return current
     return torch.where(saturation(hist) < zeta, current, previous)
@@ -360,16 +375,17 @@ class PDiff(nn.Module):
         # Summed afresh rather than updated by add-and-evict, which leaves rounding
         # residue in emptied bins under fractional weights; it is window x bins adds.
         self.class_hist = self.ring.sum(dim=0)
-        self.hist = self.class_hist.sum(dim=0)
+        self.hist = self.class_hist[0] if self.n_classes is None else self.class_hist.sum(dim=0)
         self.steps += 1
 
+        cdf = _cdf(self.hist)
         if self.noise_rate == "auto":
-            self.drop_rate = estimate_noise_rate(
-                self.hist, epoch, self.t_k, self.zeta, self.drop_rate
+            self.drop_rate = _estimate_from_cdf(
+                cdf, self.hist, epoch, self.t_k, self.zeta, self.drop_rate
             )
         else:
             self.drop_rate.fill_(drop_rate_schedule(self.noise_rate, epoch, self.t_k))
-        self.t_bin = threshold_bin(self.hist, self.drop_rate)
+        self.t_bin = _threshold_from_cdf(cdf, self.drop_rate)
         if self.n_classes is None:
             self.class_t_bin = self.t_bin.reshape(1)
             threshold = self.t_bin
