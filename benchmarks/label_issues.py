@@ -44,6 +44,7 @@ from cleanlab_pdiff import PDiffClassifier, make_noisy_labels
 from cleanlab_pdiff import classifier as classifier_module
 
 from .data import load_digits_data, load_mnist1d
+from .report import cpu_name, write_section
 
 #: (kind, rate) of the synthetic noise, in table order.
 NOISES = (("symmetric", 0.2), ("symmetric", 0.4), ("pair", 0.3))
@@ -60,7 +61,6 @@ FIELDS = (
     "auroc", "precision", "recall", "f1", "n_flagged", "n_flipped", "flagged_share",
     "estimated_noise_rate", "seconds",
 )
-BEGIN, END = "<!-- BEGIN GENERATED -->", "<!-- END GENERATED -->"
 
 
 def mask_scores(flipped, issues, quality):
@@ -332,7 +332,7 @@ def render_markdown(rows, *, command, seeds, params, dataset_notes, minutes):
     text : str
         Markdown, without the surrounding markers.
     """
-    cpu = _cpu_name()
+    cpu = cpu_name()
     device = "cuda" if torch.cuda.is_available() else "cpu"
     settings = ", ".join(f"{key}={value!r}" for key, value in params.items()) or "defaults"
     ratios = _time_ratios(rows)
@@ -400,38 +400,6 @@ def render_markdown(rows, *, command, seeds, params, dataset_notes, minutes):
     return "\n".join(lines) + "\n"
 
 
-def write_doc(path, generated):
-    """Put the generated text between the markers of the page, keeping the rest.
-
-    Parameters
-    ----------
-    path : path-like
-        The Markdown page; created with a title if missing or without markers.
-    generated : str
-        Text to place between ``BEGIN`` and ``END``.
-    """
-    path = Path(path)
-    text = path.read_text() if path.exists() else ""
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1]
-    else:
-        head, tail = "# Label-issue detection benchmark\n\n", "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"{head}{BEGIN}\n{generated}{END}{tail}")
-
-
-def _cpu_name():
-    try:
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def main(argv=None):
     """Run the benchmark from the command line.
 
@@ -480,7 +448,7 @@ def main(argv=None):
     generated = render_markdown(
         rows, command=command, seeds=seeds, params=params, dataset_notes=notes, minutes=minutes
     )
-    write_doc(args.doc, generated)
+    write_section(args.doc, generated, title="Label-issue detection benchmark")
     print(f"done in {minutes:.1f} min", file=sys.stderr)
 
 

@@ -233,12 +233,14 @@ def _find_issues(args):
         callbacks=callbacks,
         random_state=args.seed,
     )
-    X = StandardScaler().fit_transform(X)
+    X = _standardise(X)
     start = time.perf_counter()
     try:
         issues = clf.find_label_issues(X, y)
     except FloatingPointError as exc:  # divergence, with its advice
         return _fail(exc, status=1)
+    except (ValueError, TypeError) as exc:  # the estimator's checks of the data
+        return _fail(exc, status=2)
     seconds = time.perf_counter() - start
     quality = clf.training_label_quality_
     ranked = np.argsort(quality, kind="stable")
@@ -274,6 +276,14 @@ def _find_issues(args):
     if args.plot:
         say(f"wrote {args.plot}")
     return 0
+
+
+def _standardise(X):
+    # Dividing each column by its largest magnitude first keeps StandardScaler's sums
+    # finite for values near the float64 limit (1e200 and the like).
+    scale = np.abs(X).max(axis=0)
+    scale[scale == 0] = 1
+    return StandardScaler().fit_transform(X / scale)
 
 
 def _per_class_lines(y, issues, classes):

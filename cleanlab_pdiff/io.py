@@ -78,7 +78,7 @@ def read_table(path):
     suffix = suffixes[-1] if suffixes else ""
     try:
         if suffix in _CSV_SUFFIXES:
-            table = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+            table = _read_csv(path, sep="\t" if suffix == ".tsv" else ",")
         elif suffix in _PARQUET_SUFFIXES:
             table = pd.read_parquet(path)
         elif suffix == ".npz":
@@ -93,15 +93,26 @@ def read_table(path):
         raise DataError(f"'{path}' is empty (no header row).") from exc
     except ImportError as exc:
         raise DataError(
-            f"reading Parquet needs pyarrow: pip install pyarrow ({_one_line(exc)})."
+            f"reading '{path}' needs a package that is not installed ({_one_line(exc)})."
         ) from exc
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-        # pandas' ParserError, UnicodeDecodeError and pyarrow's ArrowInvalid are ValueErrors.
+    except Exception as exc:
+        # Corrupt files surface as whatever the decompressor, zip, Arrow or pandas raises
+        # (zlib.error, LZMAError, KeyError, ArrowException, ...): all mean "unreadable".
         kind = "Parquet" if suffix in _PARQUET_SUFFIXES else suffix.lstrip(".").upper()
         raise DataError(f"can't read '{path}' as {kind}: {_one_line(exc)}") from exc
     if table.shape[0] == 0:
         raise DataError(f"'{path}' is empty: it has no rows, only the column names.")
     return table
+
+
+def _read_csv(path, sep):
+    # pandas renames a repeated column name ("label" -> "label.1"), which would turn a
+    # second label column into a feature; read the header as written to refuse it.
+    header = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str).iloc[0].tolist()
+    repeated = sorted({str(name) for name in header if header.count(name) > 1})
+    if repeated:
+        raise DataError(f"'{path}' has more than one column named {_names(repeated)}.")
+    return pd.read_csv(path, sep=sep)
 
 
 def _read_npz(path):
@@ -116,11 +127,15 @@ def _read_npz(path):
             try:
                 array = arrays[name]
             except ValueError as exc:
+                if "allow_pickle" not in str(exc):
+                    raise
                 raise DataError(
                     f"array '{name}' in '{path}' holds Python objects, which are read only "
                     f"with pickle; save numbers, or strings as a fixed-width array "
                     f"(e.g. y.astype(str))."
                 ) from exc
+            if not isinstance(array, np.ndarray):
+                raise DataError(f"member '{name}' of '{path}' is not a .npy array.")
             if array.ndim not in (1, 2):
                 raise DataError(
                     f"array '{name}' in '{path}' has shape {array.shape}; NPZ arrays must be "
@@ -286,13 +301,17 @@ def _labels(column, label_column, source):
         )
     if pd.api.types.is_bool_dtype(column):
         y = column.astype(str).to_numpy(dtype=object)
+    elif pd.api.types.is_integer_dtype(column):
+        y = column.to_numpy(dtype=np.int64)
     elif pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_complex_dtype(column):
         values = column.to_numpy(dtype=np.float64)
-        if not np.array_equal(values, np.round(values)):
+        # Beyond 2**53 a float can't tell neighbouring integers apart.
+        unusable = ~np.isfinite(values) | (values != np.round(values)) | (np.abs(values) >= 2**53)
+        if unusable.any():
             raise DataError(
-                f"label column '{label_column}' in {source} holds non-integer numbers (e.g. "
-                f"{values[values != np.round(values)][0]:g}); labels must be classes: integers "
-                f"or strings."
+                f"label column '{label_column}' in {source} holds {values[unusable][0]:g} at "
+                f"row {np.flatnonzero(unusable)[0]}; numeric labels must be finite integers "
+                f"(below 2**53), or use strings."
             )
         y = values.astype(np.int64)
     else:
@@ -301,7 +320,7 @@ def _labels(column, label_column, source):
     if classes.size < 2:
         raise DataError(
             f"label column '{label_column}' in {source} holds a single class "
-            f"({classes[0]!r}); at least 2 are needed."
+            f"('{classes[0]}'); at least 2 are needed."
         )
     rare = classes[counts < 2]
     if rare.size:
