@@ -10,9 +10,9 @@ import math
 
 import torch
 from skorch import NeuralNet
-from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler
 from skorch.callbacks import Callback
 from skorch.utils import to_tensor
+from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler
 
 from .pdiff import BIN_WIDTH, saturation
 

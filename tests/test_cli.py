@@ -293,7 +293,8 @@ def save_npz(path, **arrays):
          r"the arrays in 'l\.npz' differ in length"),
         (lambda tmp: [save_npz(tmp / "n.npz"), "--label-column", "y"], r"'n\.npz' holds no arrays"),
         (lambda tmp: ["good.csv", "--label-column", "f0", "--feature-columns", "f1"],
-         r"label column 'f0' .* holds [-0-9.e+]+ at row \d+; numeric labels must be finite integers"),
+         r"label column 'f0' .* holds [-0-9.e+]+ at row \d+; numeric labels must be finite "
+         r"integers"),
         (lambda tmp: ["good.csv", "--label-column", "label", "--feature-columns", "f0", "label"],
          r"the label column 'label' is also listed as a feature column"),
         (lambda tmp: ["good.csv", "--label-column", "label", "--feature-columns", "f0", "f0"],
