@@ -80,7 +80,7 @@ def read_table(path):
         if suffix in _CSV_SUFFIXES:
             table = _read_csv(path, sep="\t" if suffix == ".tsv" else ",")
         elif suffix in _PARQUET_SUFFIXES:
-            table = pd.read_parquet(path)
+            table = _read_parquet(path)
         elif suffix == ".npz":
             table = _read_npz(path)
         else:
@@ -113,6 +113,16 @@ def _read_csv(path, sep):
     if repeated:
         raise DataError(f"'{path}' has more than one column named {_names(repeated)}.")
     return pd.read_csv(path, sep=sep)
+
+
+def _read_parquet(path):
+    table = pd.read_parquet(path)
+    # Arrow-backed text decodes lazily: invalid UTF-8 in a corrupt page would surface only
+    # later, on conversion; convert the non-numeric columns here, inside the error handling.
+    for column in table.columns:
+        if not pd.api.types.is_numeric_dtype(table[column]):
+            table[column].to_numpy()
+    return table
 
 
 def _read_npz(path):

@@ -325,6 +325,7 @@ def pandas_metadata(draw):
 @given(fmt=st.sampled_from(["parquet", "parquet-plain"]), edits=st.one_of(st.just([]), EDITS),
        metadata=st.one_of(st.none(), pandas_metadata()))
 @example(fmt="parquet", edits=[], metadata="{}")
+@example(fmt="parquet", edits=[(51082, 128)], metadata=None)  # invalid UTF-8 in a string page
 def test_corrupted_parquet(workdir, fmt, edits, metadata):
     data = BASE_BYTES[fmt]
     if metadata is not None:
