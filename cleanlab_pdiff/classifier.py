@@ -16,7 +16,16 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 from torch import nn
 
-from ._skorch import CALLBACK_NAME, PDiffCallback, PDiffNet, batch_loader, softmax
+from ._skorch import (
+    CALLBACK_NAME,
+    AcceleratedPDiffNet,
+    PDiffCallback,
+    PDiffNet,
+    batch_loader,
+    net_device,
+    print_once,
+    softmax,
+)
 from ._validation import (
     check_device,
     check_feature_scale,
@@ -33,6 +42,10 @@ __all__ = ["PDiffClassifier"]
 
 #: cleanlab's label-quality scoring methods.
 QUALITY_METHODS = ("normalized_margin", "self_confidence", "confidence_weighted_entropy")
+
+#: Values of ``precision``: the autocast dtype of the forward pass, and the matching
+#: ``mixed_precision`` of an ``accelerate.Accelerator``.
+PRECISIONS = {"float32": (None, "no"), "bf16": (torch.bfloat16, "bf16")}
 
 
 class PDiffClassifier(ClassifierMixin, BaseEstimator):
@@ -98,7 +111,33 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
         L2 penalty passed to the optimizer.
     device : str or torch.device, default="auto"
         ``"auto"`` (CUDA when present, else CPU), ``"cpu"``, ``"cuda"`` or
-        ``"cuda:<index>"``.
+        ``"cuda:<index>"``. Must stay ``"auto"`` with an ``accelerator``,
+        which places the network itself.
+    precision : {"float32", "bf16"}, default="float32"
+        ``"bf16"`` runs the network's forward pass under bfloat16 autocast
+        (:func:`torch.autocast`), in training and prediction, on the CPU or
+        a CUDA device that supports it. The logits are turned back into
+        float32 before the loss, so P-DIFF's ``delta`` and per-example
+        statistics stay float32 and its histograms float64. With an
+        ``accelerator``, its ``mixed_precision`` must be the same (``"no"``
+        for ``"float32"``).
+    accelerator : accelerate.Accelerator or None, default=None
+        Train through Hugging Face Accelerate (the ``distributed`` extra),
+        e.g. data-parallel on several GPUs or machines, in a script started
+        with ``accelerate launch`` or ``torchrun``; see
+        ``docs/distributed.md``. Each process trains on its share of every
+        epoch's batches of ``batch_size`` rows (the global batch is
+        ``batch_size`` times the number of processes), and the delta
+        histogram is summed across the processes at every step, so all of
+        them apply the same threshold and noise-rate estimate. Every process
+        must call :meth:`fit` and :meth:`predict_proba` with the same data.
+        Clones share the accelerator.
+    num_workers : int, default=0
+        Worker processes of the training and prediction DataLoaders
+        (``torch.utils.data.DataLoader``); 0 loads in the main process.
+    pin_memory : bool, default=False
+        Whether the DataLoaders put batches in pinned (page-locked) memory,
+        for faster copies to a CUDA device.
     callbacks : list of skorch callbacks or (name, callback) pairs, default=None
         Extra skorch callbacks for the private net, e.g.
         ``skorch.callbacks.Checkpoint`` and ``LoadInitState`` to resume a
@@ -106,7 +145,9 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seeds network initialisation, shuffling and dropout (the global
         torch generator is restored after :meth:`fit`). The same integer
-        gives the same predictions on the CPU.
+        gives the same predictions on the CPU. With an ``accelerator``,
+        process 0's initial weights and shuffles are used by all processes,
+        and each process draws its own dropout masks.
     verbose : int, default=0
         Print skorch's per-epoch table when positive.
 
@@ -174,6 +215,10 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
         optimizer=torch.optim.Adam,
         weight_decay=0.0,
         device="auto",
+        precision="float32",
+        accelerator=None,
+        num_workers=0,
+        pin_memory=False,
         callbacks=None,
         random_state=None,
         verbose=0,
@@ -192,6 +237,10 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
         self.optimizer = optimizer
         self.weight_decay = weight_decay
         self.device = device
+        self.precision = precision
+        self.accelerator = accelerator
+        self.num_workers = num_workers
+        self.pin_memory = pin_memory
         self.callbacks = callbacks
         self.random_state = random_state
         self.verbose = verbose
@@ -230,7 +279,8 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
         network already built. The per-example results
         (``training_label_quality_``, ``label_issues_``) describe the rows
         of the latest call; they start afresh when its number of rows
-        differs from the previous call's.
+        differs from the previous call's. A fit through an ``accelerator``
+        with several processes can't be continued.
 
         Parameters
         ----------
@@ -261,10 +311,15 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
         labels = _encode_labels(y, self.classes_)
         weight = self._check_weight(sample_weight, labels, self.classes_)
         net = self.net_
+        if isinstance(net, AcceleratedPDiffNet) and net.accelerator.num_processes > 1:
+            raise NotImplementedError(
+                "partial_fit can't continue a data-parallel fit: skorch unwraps the "
+                "distributed network after training. Fit again with more max_epochs."
+            )
         if net.criterion_.last_weights.numel() != X.shape[0]:
             net.criterion_.reset_examples(X.shape[0])
         try:
-            with _forked_rng(torch.device(net.device)):
+            with _forked_rng(net_device(net)):
                 net.partial_fit(X, _targets(labels, weight), epochs=self.max_epochs)
         except Exception:
             # The half-trained network can't be trusted: leave the estimator unfitted.
@@ -283,8 +338,10 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit_from_scratch(self, X, y, sample_weight, classes):
         noise_rate = check_noise_rate(self.noise_rate)
-        device = check_device(self.device)
         self._check_hyperparameters()
+        accelerator = self._check_accelerator()
+        device = check_device(self.device) if accelerator is None else accelerator.device
+        autocast_dtype = self._check_precision(device, accelerator)
         X, y = self._validate(X, y, reset=True)
         check_feature_scale(X)
         check_classification_targets(y)
@@ -294,10 +351,27 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
             classes = np.unique(classes)
             labels = _encode_labels(y, classes)
         weight = self._check_weight(sample_weight, labels, classes)
-        window = min(self.window, math.ceil(X.shape[0] / self.batch_size))
+        n_processes = 1 if accelerator is None else accelerator.num_processes
+        # Each process takes every n_processes-th batch: the window counts its own steps.
+        batches = math.ceil(math.ceil(X.shape[0] / self.batch_size) / n_processes)
+        window = min(self.window, batches)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        if accelerator is None:
+            net_class, placement = PDiffNet, {"device": str(device)}
+        else:
+            # Process 0's initial weights reach the others when the module is wrapped and
+            # the shuffling seed is shared; dropout is drawn independently by each process.
+            seed += accelerator.process_index
+            net_class = AcceleratedPDiffNet
+            placement = {
+                "accelerator": accelerator,
+                "device": None if accelerator.device_placement else str(device),
+                # skorch's log prints through any sink but `print` whatever the verbosity.
+                "callbacks__print_log__sink": print_once if self.verbose else print,
+            }
+        loader = {"num_workers": self.num_workers, "pin_memory": self.pin_memory}
         with _forked_rng(device, seed):
-            net = PDiffNet(
+            net = net_class(
                 self._build_module(X, classes.size),
                 criterion=PDiffLoss,
                 criterion__window=window,
@@ -316,13 +390,16 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
                 batch_size=self.batch_size,
                 iterator_train=batch_loader,
                 iterator_train__shuffle=True,
+                **{f"iterator_train__{name}": value for name, value in loader.items()},
                 iterator_valid=batch_loader,
+                **{f"iterator_valid__{name}": value for name, value in loader.items()},
                 train_split=None,
                 # First, so that its epoch-end state is in place before a user's
                 # Checkpoint saves the criterion.
                 callbacks=[(CALLBACK_NAME, PDiffCallback()), *(self.callbacks or [])],
-                device=str(device),
+                autocast_dtype=autocast_dtype,
                 verbose=self.verbose,
+                **placement,
             )
             net.fit(X, _targets(labels, weight))
         return self._set_fitted(net, classes, X)
@@ -386,7 +463,7 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X, _ = self._validate(X, reset=False)
         # The DataLoader draws a seed even without shuffling; keep the caller's state.
-        with _forked_rng(torch.device(self.net_.device)):
+        with _forked_rng(net_device(self.net_)):
             return self.net_.predict_proba(X)
 
     def predict(self, X):
@@ -438,7 +515,7 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
         labels = _encode_labels(y, self.classes_)
         return get_label_quality_scores(labels, pred_probs, method=method)
 
-    def find_label_issues(self, X, y, *, return_indices_ranked_by=None, cv=None):
+    def find_label_issues(self, X, y, *, return_indices_ranked_by=None, cv=None, n_jobs=None):
         """Fit, then flag the examples whose given label is probably wrong.
 
         By default one P-DIFF training run does it all: the estimator is
@@ -467,6 +544,17 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
             ``None`` for the single P-DIFF run; otherwise the folds of
             :func:`sklearn.model_selection.cross_val_predict` (an int means
             shuffled stratified folds seeded by ``random_state``).
+        n_jobs : int or None, default=None
+            With ``cv``: number of folds trained at once, by joblib
+            (``None`` means 1 unless in a :func:`joblib.parallel_config`
+            context; -1 means all CPUs). The result does not depend on it.
+            joblib's default backend runs the folds in separate processes
+            and limits each one's OpenMP threads, which torch uses, to its
+            share of the CPUs. For a cluster, train the folds on its workers
+            with a joblib backend such as Dask's (``with
+            joblib.parallel_config(backend="dask"):``, with a
+            ``dask.distributed.Client`` connected); see
+            ``docs/distributed.md``. Ignored without ``cv``.
 
         Returns
         -------
@@ -479,8 +567,12 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
                 f"return_indices_ranked_by must be None or one of {allowed}"
                 f"{'' if cv is not None else ' without cv'}, got {return_indices_ranked_by!r}."
             )
+        if n_jobs is not None:
+            check_number("n_jobs", n_jobs, kind=numbers.Integral)
+            if n_jobs == 0:
+                raise ValueError("n_jobs must be None, a positive integer or negative, got 0.")
         if cv is not None:
-            return self._find_label_issues_cv(X, y, return_indices_ranked_by, cv)
+            return self._find_label_issues_cv(X, y, return_indices_ranked_by, cv, n_jobs)
         quality = self.fit(X, y).training_label_quality_
         # A given rate is the user's knowledge; it holds even if the ramp did not finish.
         rate = self.noise_rate_ if self.noise_rate == "auto" else self.noise_rate
@@ -491,17 +583,27 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
         mask[ranked] = True
         return mask
 
-    def _find_label_issues_cv(self, X, y, return_indices_ranked_by, cv):
+    def _find_label_issues_cv(self, X, y, return_indices_ranked_by, cv, n_jobs):
         check_consistent_length(X, y)
         y = column_or_1d(y)
         labels = np.unique(y, return_inverse=True)[1]
         if isinstance(cv, numbers.Integral):
             seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
             cv = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
-        pred_probs = cross_val_predict(clone(self), X, labels, cv=cv, method="predict_proba")
+        pred_probs = cross_val_predict(
+            clone(self), X, labels, cv=cv, method="predict_proba", n_jobs=n_jobs
+        )
         return cleanlab_find_label_issues(
             labels, pred_probs, return_indices_ranked_by=return_indices_ranked_by
         )
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())  # object.__getstate__ gives __dict__ itself
+        if state.get("accelerator") is not None:
+            # Pickled as a single-process model (the net too, see AcceleratedPDiffNet): an
+            # Accelerator is a handle on this process's distributed run, not a setting.
+            state["accelerator"] = None
+        return state
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "net_")
@@ -526,6 +628,49 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
             raise TypeError(
                 f"optimizer must be a torch optimizer class or callable, got {self.optimizer!r}."
             )
+        check_number("num_workers", self.num_workers, kind=Int, low=0)
+        if not isinstance(self.pin_memory, bool):
+            raise TypeError(f"pin_memory must be True or False, got {self.pin_memory!r}.")
+
+    def _check_accelerator(self):
+        """Return the accelerator, or None; Accelerate is imported only when one is given."""
+        if self.accelerator is None:
+            return None
+        try:
+            from accelerate import Accelerator
+        except ImportError as exc:
+            raise ImportError(
+                "accelerator needs Hugging Face Accelerate: pip install "
+                "'cleanlab-pdiff[distributed]'."
+            ) from exc
+        if not isinstance(self.accelerator, Accelerator):
+            raise TypeError(
+                f"accelerator must be None or an accelerate.Accelerator, got "
+                f"{type(self.accelerator).__name__}."
+            )
+        if not (isinstance(self.device, str) and self.device == "auto"):
+            raise ValueError(
+                f"device must be 'auto' with an accelerator, which places the network "
+                f"itself; got device={self.device!r}."
+            )
+        return self.accelerator
+
+    def _check_precision(self, device, accelerator):
+        """Return the autocast dtype meant by ``precision`` (None for float32)."""
+        if not (isinstance(self.precision, str) and self.precision in PRECISIONS):
+            raise ValueError(
+                f"precision must be one of {sorted(PRECISIONS)}, got {self.precision!r}."
+            )
+        dtype, mixed_precision = PRECISIONS[self.precision]
+        if accelerator is not None and str(accelerator.mixed_precision) != mixed_precision:
+            raise ValueError(
+                f"precision={self.precision!r} needs the accelerator's mixed_precision to be "
+                f"{mixed_precision!r}, got {str(accelerator.mixed_precision)!r}; give both "
+                f"the same precision."
+            )
+        if dtype is torch.bfloat16 and device.type == "cuda" and not torch.cuda.is_bf16_supported():
+            raise ValueError(f"precision='bf16' but the CUDA device {device} lacks bfloat16.")
+        return dtype
 
     def _build_module(self, X, n_classes):
         n_features = X.shape[1]

@@ -8,10 +8,11 @@ carry it along.
 """
 
 import torch
+from torch import distributed as dist
 from torch import nn
 from torch.nn import functional as F
 
-from .pdiff import PDiff, probability_difference
+from .pdiff import PDiff, is_synchronised, probability_difference
 
 __all__ = ["PDiffLoss"]
 
@@ -51,6 +52,11 @@ class PDiffLoss(nn.Module):
     quality_epochs : int, default=5
         Number of recent epochs whose deltas are averaged into an example's
         training-time quality.
+    sync : {"auto", True, False}, default="auto"
+        Sum the delta histogram across ``torch.distributed`` processes at
+        every step (see :class:`PDiff`). Each process then records the
+        per-example statistics of the rows it sees; :meth:`all_reduce_examples`
+        combines them.
 
     Attributes
     ----------
@@ -73,9 +79,10 @@ class PDiffLoss(nn.Module):
     """
 
     def __init__(self, window, noise_rate="auto", t_k=20, zeta=0.9, n_classes=None,
-                 weighting="hard", negative_learning=False, n_samples=None, quality_epochs=5):
+                 weighting="hard", negative_learning=False, n_samples=None, quality_epochs=5,
+                 sync="auto"):
         super().__init__()
-        self.pdiff = PDiff(window, noise_rate, t_k, zeta, n_classes, weighting)
+        self.pdiff = PDiff(window, noise_rate, t_k, zeta, n_classes, weighting, sync)
         self.negative_learning = negative_learning
         self.quality_epochs = quality_epochs
         self.reset_examples(n_samples or 0)
@@ -90,13 +97,72 @@ class PDiffLoss(nn.Module):
         )
         self.register_buffer("last_weights", torch.ones(n_samples, device=device))
 
-    def kept_fraction(self):
+    def begin_epoch(self, epoch):
+        """Forget the deltas recorded ``quality_epochs`` epochs ago, before epoch ``epoch``.
+
+        Every row then records its delta of this epoch afresh. In a single
+        process each row is seen every epoch and overwrites its entry anyway;
+        under data-parallel training a process sees a different share of the
+        rows each epoch, and must not keep another epoch's entries for the rest.
+        """
+        self.recent_deltas[epoch % self.quality_epochs].fill_(torch.nan)
+
+    def _seen_in(self, epoch):
+        return ~torch.isnan(self.recent_deltas[epoch % self.quality_epochs])
+
+    def kept_fraction(self, epoch=None):
         """Return the mean P-DIFF weight of the examples at their last step (0-d tensor).
 
         At the end of an epoch every example's last step lies in that epoch,
         so this is the share of the epoch's examples that were kept.
+
+        Parameters
+        ----------
+        epoch : int, optional
+            The epoch just ended (counting from 0): only the rows seen in it
+            count, summed over the processes when synchronised (see
+            :class:`PDiff`), which makes it a collective call. ``None``
+            averages every row's last weight.
         """
-        return self.last_weights.mean()
+        if epoch is None:
+            return self.last_weights.mean()
+        seen = self._seen_in(epoch)
+        totals = torch.stack([
+            torch.where(seen, self.last_weights, 0.0).sum(), seen.sum(dtype=torch.float32)
+        ])
+        if is_synchronised(self.pdiff.sync):
+            dist.all_reduce(totals)
+        return totals[0] / totals[1]
+
+    def all_reduce_examples(self, epoch):
+        """Combine the processes' per-example statistics, after training.
+
+        Under data-parallel training each process records only the rows it
+        saw. Afterwards every process holds, for each row and each recent
+        epoch, the mean of the deltas recorded for it (a row that a sharding
+        sampler repeats to even out the batches may be seen twice), and its
+        smallest weight at its last step, in epoch ``epoch``. A no-op unless
+        synchronised (see :class:`PDiff`); else a collective call.
+
+        Parameters
+        ----------
+        epoch : int
+            The last epoch trained (counting from 0).
+        """
+        if not is_synchronised(self.pdiff.sync) or not self.last_weights.numel():
+            return
+        seen = ~torch.isnan(self.recent_deltas)
+        # A weight is at most 1: a row the process did not see in the last epoch
+        # leaves the minimum to the process that did.
+        last_weights = torch.where(seen[epoch % self.quality_epochs], self.last_weights, 1.0)
+        sums = torch.nan_to_num(self.recent_deltas, nan=0.0)
+        counts = seen.to(sums.dtype)
+        for tensor in (sums, counts):
+            dist.all_reduce(tensor)
+        dist.all_reduce(last_weights, op=dist.ReduceOp.MIN)
+        # 0 / 0 leaves NaN where no process saw the row.
+        torch.div(sums, counts, out=self.recent_deltas)
+        self.last_weights.copy_(last_weights)
 
     def forward(self, logits, labels, sample_weight=None, index=None, epoch=None):
         """Return the batch loss; step P-DIFF when ``epoch`` is given (training).

@@ -9,13 +9,17 @@ stateful shell that keeps the window; it can be dropped into any PyTorch
 training loop.
 
 Everything per step stays on the tensors' device: the threshold and the
-noise-rate estimate are 0-d tensors, never read back to the host.
+noise-rate estimate are 0-d tensors, never read back to the host. Under
+data-parallel training (``torch.distributed``), each step's histogram is summed
+across the processes, so that all of them judge their batch against the
+distribution of the global batch.
 """
 
 import functools
 import math
 
 import torch
+from torch import distributed as dist
 from torch import nn
 
 __all__ = [
@@ -27,6 +31,7 @@ __all__ = [
     "drop_rate_schedule",
     "estimate_noise_rate",
     "hard_weights",
+    "is_synchronised",
     "probability_difference",
     "ramp",
     "saturation",
@@ -187,6 +192,32 @@ def soft_weights(bins, t_bin, width=SOFT_WIDTH):
     return (1 - (t_bin - bins).clamp(min=0) / width).clamp(min=0).to(torch.float32)
 
 
+def is_synchronised(sync="auto"):
+    """Return whether P-DIFF state is summed across processes under the option ``sync``.
+
+    Parameters
+    ----------
+    sync : {"auto", True, False}, default="auto"
+        ``"auto"``: when a ``torch.distributed`` process group is initialised
+        with more than one process. ``True``: always (a process group must
+        exist). ``False``: never.
+
+    Returns
+    -------
+    synchronised : bool
+
+    Examples
+    --------
+    >>> is_synchronised("auto")   # no process group in this process
+    False
+    """
+    if isinstance(sync, str) and sync == "auto":
+        return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+    if not isinstance(sync, bool):
+        raise ValueError(f"sync must be 'auto', True or False, got {sync!r}.")
+    return sync
+
+
 #: Ways of turning the threshold into weights, by name.
 WEIGHTINGS = {"hard": hard_weights, "soft": soft_weights}
 
@@ -296,6 +327,14 @@ class PDiff(nn.Module):
     weighting : {"hard", "soft"}, default="hard"
         ``"hard"``: the released 0/1 rule. ``"soft"``: a linear ramp over
         the ``SOFT_WIDTH`` bins below the threshold (an ablation).
+    sync : {"auto", True, False}, default="auto"
+        Sum each step's batch histogram over the processes of the default
+        ``torch.distributed`` process group before it enters the window
+        (see :func:`is_synchronised`; ``"auto"`` does so when one with more
+        than one process is initialised). Every process then holds the same
+        window, threshold and noise-rate estimate: those of one process
+        seeing the global batch. Each process must take the same number of
+        steps, as data-parallel training does anyway.
 
     Attributes
     ----------
@@ -327,7 +366,7 @@ class PDiff(nn.Module):
     """
 
     def __init__(self, window, noise_rate="auto", t_k=20, zeta=0.9, n_classes=None,
-                 weighting="hard"):
+                 weighting="hard", sync="auto"):
         super().__init__()
         self.window = window
         self.noise_rate = noise_rate
@@ -335,6 +374,7 @@ class PDiff(nn.Module):
         self.zeta = zeta
         self.n_classes = n_classes
         self.weighting = weighting
+        self.sync = sync
         self.steps = 0
         groups = n_classes or 1
         f64 = {"dtype": torch.float64}
@@ -376,7 +416,12 @@ class PDiff(nn.Module):
         mass = torch.ones_like(bins, dtype=torch.float64) if sample_weight is None \
             else sample_weight.to(torch.float64)
         cell = bins if self.n_classes is None else labels * N_BINS + bins
-        self.ring[self.steps % self.window].zero_().view(-1).index_add_(0, cell, mass)
+        batch_hist = self.ring[self.steps % self.window]
+        batch_hist.zero_().view(-1).index_add_(0, cell, mass)
+        if is_synchronised(self.sync):
+            # Before the batch enters the window: from here on every process computes
+            # the same numbers. Queued on the device's stream, not waited for by the host.
+            dist.all_reduce(batch_hist)
         # Summed afresh rather than updated by add-and-evict, which leaves rounding
         # residue in emptied bins under fractional weights; it is window x bins adds.
         torch.sum(self.ring, dim=0, out=self.class_hist)

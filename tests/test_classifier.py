@@ -77,7 +77,8 @@ def test_constructor_stores_parameters_verbatim_and_validates_nothing():
         "max_epochs": "many", "batch_size": None, "lr": -1.0, "optimizer": optimizer,
         "weight_decay": -2, "device": "tpu", "callbacks": "some", "random_state": rng,
         "per_class": "yes", "weighting": "fuzzy", "negative_learning": 3,
-        "verbose": "loud",
+        "verbose": "loud", "precision": "half", "accelerator": "gpus", "num_workers": -1,
+        "pin_memory": "yes",
     }
     clf = PDiffClassifier(**params)
     for name, value in params.items():
@@ -90,7 +91,8 @@ def test_defaults_are_as_documented():
         "module": None, "noise_rate": "auto", "t_k": 20, "window": 100, "zeta": 0.9,
         "per_class": False, "weighting": "hard", "negative_learning": False,
         "max_epochs": 100, "batch_size": 128, "lr": 1e-3, "optimizer": torch.optim.Adam,
-        "weight_decay": 0.0, "device": "auto", "callbacks": None, "random_state": None,
+        "weight_decay": 0.0, "device": "auto", "precision": "float32", "accelerator": None,
+        "num_workers": 0, "pin_memory": False, "callbacks": None, "random_state": None,
         "verbose": 0,
     }
 
@@ -533,6 +535,13 @@ BAD_HYPERPARAMETERS = [
     ({"zeta": 1.5}, ValueError, r"zeta must be in \(0, 1\], got 1\.5"),
     ({"weight_decay": -1.0}, ValueError, r"weight_decay must be in \[0, inf\], got -1\.0"),
     ({"optimizer": "adam"}, TypeError, "optimizer must be a torch optimizer class"),
+    ({"precision": "fp16"}, ValueError, r"precision must be one of \[.*\], got 'fp16'"),
+    ({"precision": torch.bfloat16}, ValueError, "precision must be one of"),
+    ({"num_workers": -1}, ValueError, r"num_workers must be in \[0, inf\], got -1"),
+    ({"num_workers": 1.0}, TypeError, "num_workers must be an integer, got 1.0 of type float"),
+    ({"pin_memory": 1}, TypeError, "pin_memory must be True or False, got 1"),
+    ({"accelerator": "cuda"}, TypeError, "accelerator must be None or an accelerate.Accelerator, "
+                                         "got str"),
 ]
 
 
