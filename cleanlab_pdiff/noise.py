@@ -1,5 +1,7 @@
 """Synthetic label noise for experiments, at an exact rate."""
 
+from collections.abc import Mapping
+
 import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import column_or_1d
@@ -8,16 +10,22 @@ from ._validation import check_number
 
 __all__ = ["make_noisy_labels"]
 
-_KINDS = ("symmetric", "pair")
+_KINDS = ("symmetric", "pair", "asymmetric")
 
 
-def make_noisy_labels(y, noise_rate, *, kind="symmetric", random_state=None):
+def make_noisy_labels(y, noise_rate, *, kind="symmetric", mapping=None, random_state=None):
     """Flip exactly ``round(noise_rate * n_samples)`` labels.
 
     The flipped samples are drawn uniformly without replacement. Their new
     label is, for ``kind="symmetric"``, a uniformly drawn *other* class
     (Co-teaching's symmetric noise, at an exact rate); for ``kind="pair"``,
-    the next class in sorted order, the last class going to the first.
+    the next class in sorted order, the last class going to the first; for
+    ``kind="asymmetric"``, ``mapping[class]``: class-conditional noise
+    between confusable classes (e.g. cat -> dog), the flipped samples being
+    drawn among those whose class is a key of ``mapping`` only.
+    ``noise_rate`` is always the share of *all* samples flipped, so with
+    ``kind="asymmetric"`` the source classes flip at a higher rate (0.2
+    overall is 0.4 within source classes that make up half the data).
 
     Parameters
     ----------
@@ -25,8 +33,11 @@ def make_noisy_labels(y, noise_rate, *, kind="symmetric", random_state=None):
         Clean labels (integers or strings), at least two classes.
     noise_rate : float
         Share of labels to flip, in [0, 1].
-    kind : {"symmetric", "pair"}, default="symmetric"
+    kind : {"symmetric", "pair", "asymmetric"}, default="symmetric"
         How a flipped label is chosen.
+    mapping : dict, default=None
+        For ``kind="asymmetric"`` only (and then required): source class ->
+        the class its flipped samples get, both among the labels of ``y``.
     random_state : int, RandomState instance or None, default=None
         Seeds which samples flip and to what.
 
@@ -42,6 +53,9 @@ def make_noisy_labels(y, noise_rate, *, kind="symmetric", random_state=None):
     >>> y_noisy = make_noisy_labels(y, 0.2, kind="pair", random_state=0)
     >>> int((y_noisy != y).sum())
     6
+    >>> y_noisy = make_noisy_labels(y, 0.2, kind="asymmetric", mapping={2: 1}, random_state=0)
+    >>> sorted(set(zip(y[y_noisy != y].tolist(), y_noisy[y_noisy != y].tolist())))
+    [(2, 1)]
     """
     y = column_or_1d(y)
     check_number("noise_rate", noise_rate, low=0, high=1)
@@ -51,8 +65,24 @@ def make_noisy_labels(y, noise_rate, *, kind="symmetric", random_state=None):
     n_classes = classes.size
     if n_classes < 2:
         raise ValueError(f"y must hold at least 2 classes to flip labels, got {n_classes}.")
+    n_flips = round(noise_rate * y.shape[0])
+    if kind == "asymmetric":
+        targets = _check_mapping(mapping, classes)
+        rng = check_random_state(random_state)
+        (eligible,) = np.nonzero(targets[index] >= 0)
+        if n_flips > eligible.size:
+            raise ValueError(
+                f"noise_rate={noise_rate!r} asks for {n_flips} flips, but only "
+                f"{eligible.size} samples belong to the classes of mapping."
+            )
+        flip = eligible[rng.choice(eligible.size, size=n_flips, replace=False)]
+        noisy = index.copy()
+        noisy[flip] = targets[index[flip]]
+        return classes[noisy]
+    if mapping is not None:
+        raise ValueError(f"mapping is only used with kind='asymmetric', got kind={kind!r}.")
     rng = check_random_state(random_state)
-    flip = rng.choice(y.shape[0], size=round(noise_rate * y.shape[0]), replace=False)
+    flip = rng.choice(y.shape[0], size=n_flips, replace=False)
     if kind == "pair":
         shift = np.ones(flip.size, dtype=np.int64)
     else:
@@ -60,3 +90,24 @@ def make_noisy_labels(y, noise_rate, *, kind="symmetric", random_state=None):
     noisy = index.copy()
     noisy[flip] = (index[flip] + shift) % n_classes
     return classes[noisy]
+
+
+def _check_mapping(mapping, classes):
+    """Return, per class index, the index of the class it flips to (-1: never flips)."""
+    if not isinstance(mapping, Mapping) or not mapping:
+        raise ValueError(
+            f"kind='asymmetric' needs mapping, a non-empty dict of source class -> noisy "
+            f"class, got {mapping!r}."
+        )
+    lookup = {value: position for position, value in enumerate(classes.tolist())}
+    targets = np.full(classes.size, -1, dtype=np.int64)
+    for source, target in mapping.items():
+        if source not in lookup or target not in lookup:
+            raise ValueError(
+                f"mapping must map classes of y to classes of y; {source!r} -> {target!r} "
+                f"is not among the classes {classes.tolist()}."
+            )
+        if lookup[source] == lookup[target]:
+            raise ValueError(f"mapping must not map a class to itself, got {source!r}.")
+        targets[lookup[source]] = lookup[target]
+    return targets
