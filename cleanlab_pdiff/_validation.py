@@ -88,7 +88,8 @@ FEATURE_SCALE = (1e-6, 1e6)
 
 def check_feature_scale(X):
     """Raise unless the largest ``|X|`` is zero or within ``FEATURE_SCALE``."""
-    largest = float(np.abs(X).max()) if X.size else 0.0
+    # Not np.abs(X).max(): that copies the whole of X, for a moment doubling fit's memory.
+    largest = max(abs(float(X.min())), abs(float(X.max()))) if X.size else 0.0
     low, high = FEATURE_SCALE
     if largest > high or 0 < largest < low:
         raise ValueError(

@@ -462,9 +462,17 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X, _ = self._validate(X, reset=False)
+        # Written batch by batch into one array: skorch's predict_proba keeps a list of
+        # small per-batch arrays, which fragments the heap (up to 1.6 x X's size on 1M rows).
+        proba = np.empty((X.shape[0], self.classes_.size), dtype=np.float32)
+        start = 0
         # The DataLoader draws a seed even without shuffling; keep the caller's state.
         with _forked_rng(net_device(self.net_)):
-            return self.net_.predict_proba(X)
+            for logits in self.net_.forward_iter(X, training=False):
+                stop = start + logits.shape[0]
+                proba[start:stop] = softmax(logits).numpy()
+                start = stop
+        return proba
 
     def predict(self, X):
         """Return the most probable class of each sample.

@@ -309,6 +309,13 @@ def test_predict_proba_rows_sum_to_one_and_columns_follow_classes(tabular):
     np.testing.assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(axis=1)])
 
 
+def test_predict_proba_is_the_softmax_of_the_network_s_logits_in_row_order(fitted, tabular):
+    X, _ = tabular  # 200 rows: 7 batches of 32, the last one short
+    logits = fitted.net_.forward(X.astype(np.float32))
+    expected = torch.softmax(logits, dim=1).numpy()
+    np.testing.assert_array_equal(fitted.predict_proba(X), expected)
+
+
 def fit_under_global_seed(global_seed, X, y, **params):
     """Fit with the global torch generator in a chosen state, restored afterwards."""
     with torch.random.fork_rng(devices=[]):

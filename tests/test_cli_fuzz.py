@@ -32,7 +32,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-import torch
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
@@ -50,13 +49,7 @@ NON_FINITE_CELLS = ["inf", "-inf", "Inf", "Infinity", "-Infinity", "1e400", "-1e
 ODD_LABELS = ["ä", "日本", "a b", "x,y", 'q"q', " pad", "new\nline", "True", "#", "é\u0301"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Tiny networks train fastest on one thread, and the tests share the machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
