@@ -12,9 +12,11 @@ import functools
 import math
 import time
 
+import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback
+from skorch.dataset import Dataset as SkorchDataset
 from skorch.hf import AccelerateMixin
 from skorch.utils import to_tensor
 from torch import distributed as dist
@@ -86,7 +88,30 @@ class _BatchFetch(Dataset):
         return self.dataset[index]
 
     def __getitems__(self, indices):
-        return self.dataset[indices]
+        data = self.dataset
+        if isinstance(data, SkorchDataset) and _is_array(data.X) and _are_arrays(data.y):
+            # What skorch's Dataset does, with a NumPy index: skorch would turn it into a
+            # list of ints, which scikit-learn's indexing then checks one int at a time
+            # (about 80 us a batch of 128, half of P-DIFF's own cost per step).
+            index = np.asarray(indices)
+            return data.transform(data.X[index], _take(data.y, index))
+        return data[indices]
+
+
+def _is_array(data):
+    return isinstance(data, np.ndarray)
+
+
+def _are_arrays(y):
+    return y is None or _is_array(y) or (
+        isinstance(y, dict) and all(_is_array(value) for value in y.values())
+    )
+
+
+def _take(y, index):
+    if isinstance(y, dict):
+        return {key: value[index] for key, value in y.items()}
+    return None if y is None else y[index]
 
 
 def batch_loader(dataset, batch_size, shuffle=False, **kwargs):

@@ -194,8 +194,9 @@ class PDiffLoss(nn.Module):
                 delta = probability_difference(probs, labels)
                 kept = self.pdiff(delta, epoch, sample_weight, labels)
                 if index is not None and self.last_weights.numel():
-                    self.recent_deltas[epoch % self.quality_epochs, index] = delta
-                    self.last_weights[index] = kept
+                    # index_copy_ rather than item assignment, whose indexing costs more.
+                    self.recent_deltas[epoch % self.quality_epochs].index_copy_(0, index, delta)
+                    self.last_weights.index_copy_(0, index, kept)
             losses = kept * losses
             if self.negative_learning:
                 given = log_probs.gather(1, labels[:, None]).squeeze(1).exp()

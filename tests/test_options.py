@@ -48,3 +48,4 @@ def test_per_class_thresholds_rescue_pair_noise():
     }
     assert scores[True] >= 0.88
     assert scores[True] - scores[False] >= 0.08
+
