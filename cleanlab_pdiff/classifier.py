@@ -90,13 +90,17 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
     per_class : bool, default=False
         One delta distribution and threshold per given label instead of one
         for all (beyond the paper; see ``docs/pdiff.md``): each class drops
-        its own lowest ``noise_rate`` share.
+        its own lowest ``noise_rate`` share. Helps under pair-like noise
+        (a class's labels moved to one other class) and hurts elsewhere in
+        ``docs/benchmarks.md``.
     weighting : {"hard", "soft"}, default="hard"
         ``"hard"``: the paper's 0/1 weights. ``"soft"``: weights ramping
-        from 0 to 1 over the 0.1 of delta below the threshold (an ablation).
+        from 0 to 1 over the 0.1 of delta below the threshold (an ablation;
+        no better than ``"hard"`` in ``docs/benchmarks.md``).
     negative_learning : bool, default=False
         Train dropped examples away from their given label with
-        ``-log(1 - p[y])`` instead of ignoring them (P-DIFF+-like).
+        ``-log(1 - p[y])`` instead of ignoring them (P-DIFF+-like; worse
+        than ignoring them in every cell of ``docs/benchmarks.md``).
     max_epochs : int, default=100
         Number of training epochs.
     batch_size : int, default=128

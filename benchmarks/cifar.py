@@ -1,0 +1,309 @@
+"""CIFAR-10 with real human label noise (CIFAR-10N), read offline from ../shared/data.
+
+Two files, never copied into the repository (see that folder's README):
+
+- ``cifar10-jpeg.tar.gz``: the 60,000 images as JPEG, ``train/<class>/<k:04d>.jpg``
+  and ``test/<class>/<k:04d>.jpg``;
+- ``CIFAR-10_human.pt``: the CIFAR-10N labels of the 50,000 training images in the
+  canonical CIFAR-10 order (a torch zip whose pickle holds only NumPy arrays).
+
+The training image of canonical index ``i`` is the ``k``-th (0-based) occurrence of its
+class ``c = clean_label[i]``, stored as ``train/<class c>/<k:04d>.jpg``. The module also
+holds what the benchmark trains on these images: :func:`small_cnn`, the 9-layer CNN with
+fewer channels, :class:`RandomFlip`, the paper's horizontal-flip augmentation as a
+module, and :func:`kmeans_features`, unsupervised features for a CPU-sized run.
+"""
+
+import io
+import pickle
+import tarfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from sklearn.cluster import MiniBatchKMeans
+from torch import nn
+from torch.nn import functional as F
+
+from cleanlab_pdiff.networks import CNN9
+
+__all__ = [
+    "CLASSES",
+    "HUMAN_LABELS",
+    "RandomFlip",
+    "default_data_dir",
+    "kmeans_features",
+    "load_cifar10n",
+    "paper_cnn",
+    "read_human_labels",
+    "small_cnn",
+]
+
+#: Class folders in the standard CIFAR-10 index order.
+CLASSES = (
+    "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
+)
+#: Short name of each CIFAR-10N label set -> its key in CIFAR-10_human.pt.
+HUMAN_LABELS = {"aggre": "aggre_label", "random1": "random_label1", "worse": "worse_label"}
+#: Per-channel mean and standard deviation of the JPEG training images (the data README).
+MEAN = np.array([0.4913, 0.4821, 0.4465], dtype=np.float32)
+STD = np.array([0.2452, 0.2428, 0.2606], dtype=np.float32)
+ARCHIVE = "cifar10-jpeg.tar.gz"
+LABEL_FILE = "CIFAR-10_human.pt"
+
+
+def default_data_dir():
+    """Return ``../shared/data`` next to the repository root, where the data README is."""
+    return Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def read_human_labels(path):
+    """Read the CIFAR-10N label arrays without torch.
+
+    Parameters
+    ----------
+    path : path-like
+        ``CIFAR-10_human.pt``.
+
+    Returns
+    -------
+    labels : dict of str to ndarray of shape (50000,)
+        ``clean_label``, ``aggre_label``, ``worse_label``, ``random_label1..3``, in
+        the canonical training order.
+    """
+    with zipfile.ZipFile(path) as archive:
+        name = next(n for n in archive.namelist() if n.endswith("data.pkl"))
+        labels = pickle.Unpickler(io.BytesIO(archive.read(name))).load()
+    return {key: np.asarray(value, dtype=np.int64) for key, value in labels.items()}
+
+
+def _file_names(clean_label):
+    """Archive path of each canonical training index."""
+    names = np.empty(clean_label.size, dtype=object)
+    for c, folder in enumerate(CLASSES):
+        (rows,) = np.nonzero(clean_label == c)
+        names[rows] = [f"train/{folder}/{k:04d}.jpg" for k in range(rows.size)]
+    return names
+
+
+def _read_images(archive_path, names, size):
+    """Decode the named JPEG members, in the order given, to (N, 3, size, size) float32."""
+    wanted = {name: row for row, name in enumerate(names)}
+    images = np.zeros((len(names), size, size, 3), dtype=np.uint8)
+    found = 0
+    with tarfile.open(archive_path, "r:gz") as archive:
+        for member in archive:
+            row = wanted.get(member.name)
+            if row is None:
+                continue
+            with Image.open(archive.extractfile(member)) as image:
+                image = image.convert("RGB")
+                if image.size != (size, size):
+                    image = image.resize((size, size), Image.Resampling.BOX)
+                images[row] = np.asarray(image)
+            found += 1
+    if found != len(names):
+        raise FileNotFoundError(
+            f"{archive_path} lacks {len(names) - found} of the {len(names)} images asked for."
+        )
+    pixels = (images.astype(np.float32) / 255 - MEAN) / STD
+    return np.ascontiguousarray(pixels.transpose(0, 3, 1, 2))
+
+
+def _balanced_subset(labels, per_class, rng):
+    """Sorted indices of ``per_class`` random examples of each class."""
+    rows = [rng.choice(np.flatnonzero(labels == c), per_class, replace=False)
+            for c in range(len(CLASSES))]
+    return np.sort(np.concatenate(rows))
+
+
+def load_cifar10n(n_train, n_test, *, data_dir=None, size=32, seed=0, cache_dir=None):
+    """Load a class-balanced CIFAR-10 subset with its clean and CIFAR-10N labels.
+
+    The training images are drawn at random, ``n_train / 10`` per clean class, from
+    the 50,000 (``seed`` picks them); the test images likewise from the 10,000. Pixels
+    are scaled to [0, 1] and standardised per channel with the training set's mean and
+    standard deviation (:data:`MEAN`, :data:`STD`).
+
+    Parameters
+    ----------
+    n_train : int
+        Number of training images, a multiple of 10 up to 50,000.
+    n_test : int
+        Number of test images, a multiple of 10 up to 10,000.
+    data_dir : path-like, default=None
+        Folder holding the archive and the label file; ``None`` is
+        :func:`default_data_dir`.
+    size : int, default=32
+        Side of the returned images; below 32 they are shrunk with a box filter
+        (averaging pixel blocks).
+    seed : int, default=0
+        Seed of the subset draw.
+    cache_dir : path-like, default=None
+        Where to keep the decoded arrays (``.npz``) for later calls; ``None``
+        decodes every time.
+
+    Returns
+    -------
+    data : dict
+        ``X_train`` (n_train, 3, size, size) float32, ``y_train`` (clean labels),
+        ``noisy`` (dict of :data:`HUMAN_LABELS` name to the CIFAR-10N labels of those
+        images), ``index`` (their canonical training indices), ``X_test``, ``y_test``.
+    """
+    for name, n, total in (("n_train", n_train, 50_000), ("n_test", n_test, 10_000)):
+        if not 10 <= n <= total or n % 10:
+            raise ValueError(f"{name} must be a multiple of 10 in [10, {total}], got {n!r}.")
+    data_dir = Path(default_data_dir() if data_dir is None else data_dir)
+    labels = read_human_labels(data_dir / LABEL_FILE)
+    clean = labels["clean_label"]
+    rng = np.random.default_rng(seed)
+    index = _balanced_subset(clean, n_train // 10, rng)
+    test_rows = _balanced_subset(np.repeat(np.arange(10), 1000), n_test // 10, rng)
+    y_test = test_rows // 1000
+    cache = None
+    if cache_dir is not None:
+        cache = Path(cache_dir) / f"cifar10_{n_train}_{n_test}_{size}px_seed{seed}.npz"
+    if cache is not None and cache.exists():
+        with np.load(cache) as stored:
+            X_train, X_test = stored["X_train"], stored["X_test"]
+    else:
+        test_names = [f"test/{CLASSES[row // 1000]}/{row % 1000:04d}.jpg" for row in test_rows]
+        names = [*_file_names(clean)[index], *test_names]
+        pixels = _read_images(data_dir / ARCHIVE, names, size)
+        X_train, X_test = pixels[:n_train], pixels[n_train:]
+        if cache is not None:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(cache, X_train=X_train, X_test=X_test)
+    return {
+        "X_train": X_train,
+        "y_train": clean[index],
+        "noisy": {name: labels[key][index] for name, key in HUMAN_LABELS.items()},
+        "index": index,
+        "X_test": X_test,
+        "y_test": y_test,
+    }
+
+
+class RandomFlip(nn.Module):
+    """Flip each image of a training batch left-right with probability 1/2, then run ``module``.
+
+    The paper's only augmentation, as a module so that every method (whatever its
+    training loop) gets it; in evaluation mode the images pass unchanged. The flips
+    draw from torch's global generator, which the training loops seed.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The network.
+
+    Examples
+    --------
+    >>> net = RandomFlip(nn.Identity()).eval()
+    >>> bool((net(torch.ones(2, 3, 4, 4)) == 1).all())
+    True
+    """
+
+    def __init__(self, module):
+        super().__init__()
+        self.module = module
+
+    def forward(self, x):
+        """Return the network's output on the (randomly flipped, when training) batch."""
+        if self.training:
+            flip = torch.rand(x.shape[0], device=x.device) < 0.5
+            x = torch.where(flip[:, None, None, None], x.flip(-1), x)
+        return self.module(x)
+
+
+def paper_cnn(in_channels, n_classes):
+    """Return the paper's network: :class:`~cleanlab_pdiff.CNN9` behind :class:`RandomFlip`."""
+    return RandomFlip(CNN9(in_channels, n_classes))
+
+
+def small_cnn(in_channels, n_classes, width=16, padded=False):
+    """Return a narrow :class:`~cleanlab_pdiff.CNN9` behind :class:`RandomFlip` (the CPU CNN)."""
+    return RandomFlip(CNN9(in_channels, n_classes, width=width, padded=padded))
+
+
+def _normalised_patches(images, patch):
+    """All ``patch`` x ``patch`` patches of each image, each to zero mean and unit variance."""
+    patches = F.unfold(images, patch).transpose(1, 2)  # (N, positions, C * patch**2)
+    patches = patches - patches.mean(dim=2, keepdim=True)
+    return patches / (patches.var(dim=2, keepdim=True) + 0.01).sqrt()
+
+
+def kmeans_features(X_train, X_test, *, n_centroids=256, patch=6, n_patches=50_000, seed=0,
+                    batch=250):
+    """Single-layer k-means features of images (Coates, Lee and Ng, AISTATS 2011).
+
+    Unsupervised: no label is used. ``n_patches`` random ``patch`` x ``patch`` patches
+    of the training images, each normalised to zero mean and unit variance, are
+    ZCA-whitened and clustered into ``n_centroids`` centroids (scikit-learn's
+    ``MiniBatchKMeans``). An image's features are the "triangle" activations
+    ``max(0, mean_k(d_k) - d_k)`` of its whitened patches' distances ``d_k`` to the
+    centroids, summed over each quarter of the image: ``4 * n_centroids`` features,
+    standardised with the training images' mean and standard deviation.
+
+    Parameters
+    ----------
+    X_train : ndarray of shape (n_train, C, H, W), float32
+        Training images (the centroids and the standardisation come from them).
+    X_test : ndarray of shape (n_test, C, H, W), float32
+        Test images.
+    n_centroids : int, default=256
+        Number of k-means centroids.
+    patch : int, default=6
+        Side of the patches.
+    n_patches : int, default=50_000
+        Patches drawn to fit the whitening and the centroids.
+    seed : int, default=0
+        Seed of the patch draw and of k-means.
+    batch : int, default=250
+        Images per feature-extraction batch (bounds the memory).
+
+    Returns
+    -------
+    F_train : ndarray of shape (n_train, 4 * n_centroids), float32
+    F_test : ndarray of shape (n_test, 4 * n_centroids), float32
+
+    Examples
+    --------
+    >>> images = np.random.default_rng(0).random((8, 3, 12, 12), dtype=np.float32)
+    >>> F_train, F_test = kmeans_features(images, images[:2], n_centroids=5, n_patches=200)
+    >>> F_train.shape, F_test.shape
+    ((8, 20), (2, 20))
+    """
+    generator = torch.Generator().manual_seed(seed)
+    X_train, X_test = torch.as_tensor(X_train), torch.as_tensor(X_test)
+    side = X_train.shape[-1] - patch + 1
+    n_images = min(X_train.shape[0], max(1, 4 * n_patches // side**2))
+    images = X_train[torch.randperm(X_train.shape[0], generator=generator)[:n_images]]
+    sample = _normalised_patches(images, patch).reshape(-1, X_train.shape[1] * patch**2)
+    sample = sample[torch.randperm(sample.shape[0], generator=generator)[:n_patches]]
+    mean = sample.mean(dim=0)
+    values, vectors = torch.linalg.eigh(torch.cov((sample - mean).T))
+    whiten = vectors @ torch.diag((values + 0.1).rsqrt()) @ vectors.T
+    kmeans = MiniBatchKMeans(n_centroids, random_state=seed, n_init=1, batch_size=4096)
+    centroids = torch.as_tensor(kmeans.fit((sample - mean) @ whiten).cluster_centers_,
+                                dtype=torch.float32)
+    half = (side + 1) // 2
+
+    def extract(X):
+        features = []
+        for images in X.split(batch):
+            z = (_normalised_patches(images, patch) - mean) @ whiten
+            squared = (z * z).sum(dim=2, keepdim=True) - 2 * z @ centroids.T
+            distances = (squared + (centroids * centroids).sum(dim=1)).clamp_min(0).sqrt()
+            active = (distances.mean(dim=2, keepdim=True) - distances).clamp_min(0)
+            active = active.reshape(images.shape[0], side, side, n_centroids)
+            quarters = [active[:, rows, cols].sum(dim=(1, 2))
+                        for rows in (slice(0, half), slice(half, None))
+                        for cols in (slice(0, half), slice(half, None))]
+            features.append(torch.cat(quarters, dim=1))
+        return torch.cat(features)
+
+    F_train, F_test = extract(X_train), extract(X_test)
+    centre, scale = F_train.mean(dim=0), F_train.std(dim=0) + 1e-6
+    return ((F_train - centre) / scale).numpy(), ((F_test - centre) / scale).numpy()

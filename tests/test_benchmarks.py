@@ -1,0 +1,183 @@
+"""The benchmark suite (benchmarks/run.py): a smoke run of every method, and its parts."""
+
+import csv
+import math
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_digits
+
+from benchmarks import cifar, render, run
+from benchmarks.methods import METHODS, GCELoss, NoisyData, Schedule, TestAccuracy, run_method
+from cleanlab_pdiff import CNN9, MLP, PDiffClassifier, make_noisy_labels
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+@pytest.fixture(scope="module")
+def cell():
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16).astype(np.float32)
+    y_noisy = make_noisy_labels(y[:400], 0.3, random_state=0)
+    return NoisyData(X[:400], y_noisy, y[:400], X[400:600], y[400:600], MLP, 10)
+
+
+@pytest.mark.slow
+def test_smoke_suite_runs_every_method_and_writes_csv_page_and_figures(tmp_path):
+    run.main(["--suite", "smoke", "--out", str(tmp_path), "--jobs", "1", "--no-progress"])
+    with (tmp_path / "benchmarks_smoke.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert sorted(row["method"] for row in rows) == sorted(METHODS)
+    for row in rows:
+        assert 0 <= float(row["acc_last10"]) <= 1 and 0 <= float(row["acc_final"]) <= 1
+        assert float(row["fit_seconds"]) > 0
+        assert float(row["actual_noise_rate"]) == pytest.approx(0.5, abs=1e-3)
+    estimated = {row["method"] for row in rows
+                 if not math.isnan(float(row["estimated_noise_rate"]))}
+    assert estimated == {"cleanlearning", "pdiff_auto", "pdiff_per_class", "pdiff_soft",
+                         "pdiff_negative"}
+    page = (tmp_path / "benchmarks_smoke.md").read_text()
+    assert "<!-- BEGIN SMOKE -->" in page and "| P-DIFF auto |" in page
+    assert (tmp_path / "benchmarks_smoke_accuracy.png").stat().st_size > 0
+    assert (tmp_path / "benchmarks_smoke_delta.png").stat().st_size > 0
+
+
+def test_every_method_gives_accuracies_for_the_last_epochs(cell):
+    schedule = Schedule(epochs=3, t_k=1, batch_size=128, lr=1e-3, cv_folds=2, last=2)
+    for key in METHODS:
+        result = run_method(key, cell, schedule, 0, "cpu")
+        assert 0 <= result["acc_last"] <= 1, key
+        assert result["fit_seconds"] > 0, key
+
+
+def test_test_accuracy_callback_leaves_pdiff_training_unchanged(cell):
+    tester = TestAccuracy(cell.X_test, cell.y_test, last=3)
+    kwargs = {"noise_rate": 0.3, "t_k": 1, "max_epochs": 4, "random_state": 0}
+    plain = PDiffClassifier(**kwargs).fit(cell.X, cell.y_noisy)
+    watched = PDiffClassifier(callbacks=[tester], **kwargs).fit(cell.X, cell.y_noisy)
+    np.testing.assert_array_equal(plain.predict_proba(cell.X_test),
+                                  watched.predict_proba(cell.X_test))
+    assert tester.epochs_ == [2, 3, 4]
+    assert tester.accuracies_[-1] == np.mean(watched.predict(cell.X_test) == cell.y_test)
+
+
+def test_same_seed_same_initial_network_across_methods(cell):
+    schedule = Schedule(epochs=1, t_k=1, batch_size=128, lr=1e-12, last=1)
+    # With lr=1e-12 the weights stay as initialised: every method must predict alike.
+    results = {key: run_method(key, cell, schedule, 3, "cpu")["acc_last"]
+               for key in ("ce", "gce", "coteaching")}
+    assert len(set(results.values())) == 1, results
+
+
+def test_gce_loss_limits():
+    logits = torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
+    labels = torch.tensor([0, 2])
+    p = torch.softmax(logits, dim=1)[[0, 1], labels]
+    torch.testing.assert_close(GCELoss(q=1.0)(logits, labels), (1 - p).mean())
+    torch.testing.assert_close(GCELoss(q=1e-4)(logits, labels), -p.log().mean(),
+                               rtol=1e-3, atol=1e-3)
+
+
+def test_schedule_optimizers_and_lr_steps():
+    schedule = Schedule(epochs=4, t_k=1, batch_size=8, lr=0.1, optimizer="sgd",
+                        milestones=(2,))
+    optimizer = schedule.optimizer_class()([torch.zeros(1, requires_grad=True)], lr=0.1)
+    assert isinstance(optimizer, torch.optim.SGD) and optimizer.defaults["momentum"] == 0.9
+    assert [name for name, _ in schedule.lr_callbacks()] == ["lr_steps"]
+    assert Schedule(epochs=1, t_k=1, batch_size=8, lr=0.1).lr_callbacks() == []
+    with pytest.raises(ValueError, match="optimizer must be 'adam' or 'sgd'"):
+        Schedule(epochs=1, t_k=1, batch_size=8, lr=0.1, optimizer="rmsprop").optimizer_class()
+
+
+@pytest.mark.parametrize("human", [False, True])
+def test_asymmetric_cells_flip_exactly_the_rate_between_confusable_classes(human):
+    y = np.repeat(np.arange(10), 50)
+    data = {"y": y, "human": {"worse": y} if human else {}}
+    y_noisy = run.noisy_labels(data, run.Noise("asymmetric", 0.2), seed=0)
+    pairs = run.CIFAR_PAIRS if human else run.DIGIT_PAIRS
+    assert (y_noisy != y).sum() == 100
+    assert set(zip(y[y_noisy != y].tolist(), y_noisy[y_noisy != y].tolist(),
+                   strict=True)) <= set(pairs.items())
+
+
+def test_small_cnn_is_a_narrow_cnn9():
+    def size(module):
+        return sum(p.numel() for p in module.parameters())
+
+    channels = [m.out_channels for m in cifar.small_cnn(3, 10).modules()
+                if isinstance(m, torch.nn.Conv2d)]
+    assert channels == [16, 16, 16, 32, 32, 32, 64, 32, 16]
+    assert size(cifar.small_cnn(3, 10)) < size(CNN9(3, 10)) / 50
+    out = cifar.small_cnn(3, 10, width=8, padded=True).train()(torch.zeros(2, 3, 16, 16))
+    assert out.shape == (2, 10)
+
+
+def test_random_flip_flips_only_in_training():
+    images = torch.arange(8.0).reshape(1, 1, 1, 8).repeat(64, 1, 1, 1)
+    flip = cifar.RandomFlip(torch.nn.Identity())
+    torch.manual_seed(0)
+    trained = flip.train()(images)
+    flipped = (trained == images.flip(-1)).all(dim=(1, 2, 3))
+    assert 10 < int(flipped.sum()) < 54
+    assert (trained[~flipped] == images[~flipped]).all()
+    assert (flip.eval()(images) == images).all()
+
+
+def test_comparison_counts_ties_as_wins():
+    rows = [
+        {"dataset": "d", "noise": n, "method": m, "acc_last10": a}
+        for n, scores in {"a": (0.9, 0.8, 0.9), "b": (0.5, 0.6, 0.5)}.items()
+        for m, a in zip(("pdiff_auto", "coteaching", "cleanlearning"), scores, strict=True)
+    ]
+    result = render.comparison(rows)
+    assert result["pdiff_auto", "coteaching"] == (1, 2, [("d", "b", 0.5, 0.6)])
+    assert result["pdiff_auto", "cleanlearning"] == (2, 2, [])
+    assert render.median_range([0.5, 0.75, 0.25], 2) == "0.50 (0.25–0.75)"
+
+
+DATA = cifar.default_data_dir()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (DATA / cifar.ARCHIVE).exists(), reason="no CIFAR-10 files here")
+def test_cifar_subset_is_balanced_aligned_and_cached(tmp_path):
+    # Reads the whole archive (about 2 s on an idle core) for 30 images.
+    data = cifar.load_cifar10n(20, 10, size=16, cache_dir=tmp_path)
+    assert data["X_train"].shape == (20, 3, 16, 16) and data["X_test"].shape == (10, 3, 16, 16)
+    assert np.bincount(data["y_train"]).tolist() == [2] * 10
+    assert np.bincount(data["y_test"]).tolist() == [1] * 10
+    labels = cifar.read_human_labels(DATA / cifar.LABEL_FILE)
+    np.testing.assert_array_equal(data["y_train"], labels["clean_label"][data["index"]])
+    np.testing.assert_array_equal(data["noisy"]["worse"], labels["worse_label"][data["index"]])
+    again = cifar.load_cifar10n(20, 10, size=16, cache_dir=tmp_path)
+    np.testing.assert_array_equal(again["X_train"], data["X_train"])
+    assert len(list(tmp_path.glob("*.npz"))) == 1
+
+
+def test_kmeans_features_are_seeded_and_standardised():
+    images = np.random.default_rng(0).random((12, 3, 10, 10), dtype=np.float32)
+    first = cifar.kmeans_features(images, images[:3], n_centroids=4, n_patches=300)
+    second = cifar.kmeans_features(images, images[:3], n_centroids=4, n_patches=300)
+    np.testing.assert_array_equal(first[0], second[0])
+    assert first[0].shape == (12, 16) and first[1].shape == (3, 16)
+    np.testing.assert_allclose(first[0].mean(axis=0), 0, atol=1e-4)
+
+
+@pytest.mark.slow
+def test_every_method_trains_a_cnn_on_images_with_sgd_and_lr_steps():
+    # The full suite's path (4-D images, the CNN behind RandomFlip, SGD, x0.1 lr steps), tiny.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 3, 28, 28), dtype=np.float32)
+    y = np.repeat(np.arange(3), 20)
+    data = NoisyData(X, make_noisy_labels(y, 0.2, random_state=0), y, X[:12], y[:12],
+                     lambda c, k: cifar.small_cnn(c, k, width=4), 3)
+    schedule = Schedule(epochs=2, t_k=1, batch_size=16, lr=0.01, optimizer="sgd",
+                        weight_decay=5e-4, milestones=(1,), cv_folds=2, last=2)
+    for key in METHODS:
+        assert 0 <= run_method(key, data, schedule, 0, "cpu")["acc_final"] <= 1, key
+    result = run_method("pdiff_auto", data, schedule, 0, "cpu", record=True)
+    optimizer = result["model"].net_.optimizer_
+    assert isinstance(optimizer, torch.optim.SGD)
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(0.001)
+    assert optimizer.param_groups[0]["weight_decay"] == 5e-4
