@@ -1,0 +1,432 @@
+"""Measure the peak memory of fitting and predicting on a large data set (1M x 128 float32).
+
+The data are random float32 features (standard normal) with labels planted in them (the
+argmax of the first 10 features) and 10% symmetric label noise from ``make_noisy_labels``:
+at 1,000,000 x 128 the features take 512 MB. Each measurement runs in a fresh Python
+process, so that allocations made by an earlier one don't hide in its peak:
+
+- ``imports``: numpy, torch, scikit-learn, skorch and cleanlab_pdiff imported (the baseline);
+- ``data``: the data generated;
+- ``fit on 1,000 rows``: the fixed cost of a first fit (torch.optim imports torch._dynamo);
+- ``fit``: ``PDiffClassifier(max_epochs=E, batch_size=B, random_state=0).fit(X, y)``, for
+  each batch size; the fitted model is pickled for the ``predict`` processes;
+- ``predict_proba``: the pickled model loaded and ``predict_proba(X)`` called;
+- ``fit + predict_proba``: both in one process, as a user's session does them;
+- ``steps``: one ``fit`` and ``predict_proba`` with the peak of each step of the package
+  (validation, the scale check, skorch's training loop, ...) measured on its own, by resetting
+  the process's peak-RSS counter (``/proc/self/clear_refs``, Linux) before each step.
+
+Peak memory is the process's peak resident set size: ``VmHWM`` in ``/proc/self/status``, the
+same as ``resource.getrusage(RUSAGE_SELF).ru_maxrss``. It is reported above the RSS right
+after the imports (the interpreter with torch loaded), as a multiple of the features' size.
+The sizes of the P-DIFF state tensors the fitted criterion holds are summed from its buffers
+(``numel * element_size``): per-example state (a dimension of ``n_samples``) and the rest.
+Run::
+
+    python -m benchmarks.large_data [--n-samples 1000000] [--epochs 1] [--threads 1]
+
+It writes ``DIR/large_data.json`` and the generated part of ``docs/large_data.md``.
+"""
+
+import argparse
+import contextlib
+import ctypes
+import datetime
+import functools
+import json
+import pickle
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .report import cpu_name, write_section
+
+N_CLASSES = 10
+NOISE_RATE = 0.1
+MIB = 2**20
+#: Rows of the small fit that measures the fixed cost of a first fit (torch.optim's imports).
+SMALL = 1000
+#: Where the child processes run: the repository root, so that ``benchmarks`` imports.
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# --------------------------------------------------------------------------- memory probes
+
+
+def memory():
+    """Return this process's current and peak resident set size, in bytes.
+
+    The peak is the larger of ``VmHWM`` (resettable, see :func:`reset_peak`) and
+    ``ru_maxrss`` where no reset happened; after a reset, ``VmHWM`` alone.
+    """
+    fields = {}
+    with contextlib.suppress(OSError):
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                if line.startswith(("VmRSS:", "VmHWM:")):
+                    key, value = line.split(":", 1)
+                    fields[key] = int(value.split()[0]) * 1024
+    if "VmHWM" in fields:
+        return fields["VmRSS"], fields["VmHWM"]
+    # ru_maxrss is in bytes on macOS, in KiB elsewhere; no current RSS without /proc.
+    scale = 1 if sys.platform == "darwin" else 1024
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+    return peak, peak
+
+
+def ru_maxrss():
+    """Return ``getrusage(RUSAGE_SELF).ru_maxrss`` in bytes."""
+    scale = 1 if sys.platform == "darwin" else 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+
+
+def reset_peak():
+    """Reset the process's peak RSS (``VmHWM``) to its current RSS; False where unsupported."""
+    try:
+        with open("/proc/self/clear_refs", "w") as handle:
+            handle.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def malloc_trim():
+    """Ask glibc to give freed heap memory back to the system; None where there is no glibc."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None
+    return bool(libc.malloc_trim(0))
+
+
+class StepProfiler:
+    """Peak RSS of nested steps: each step resets the peak counter and records its own peak.
+
+    A step's peak is taken above the RSS at its start. An enclosing step still sees the peaks
+    of the steps inside it: the counter is read into every open step before each reset.
+    """
+
+    def __init__(self, enabled=True):
+        self.enabled = enabled
+        self.open = []
+        self.records = []
+
+    def _collect(self):
+        _, peak = memory()
+        for frame in self.open:
+            frame["peak"] = max(frame["peak"], peak)
+
+    @contextlib.contextmanager
+    def step(self, name):
+        """Measure the body as one step called ``name`` (a no-op when not enabled)."""
+        if not self.enabled:
+            yield {}
+            return
+        self._collect()
+        reset_peak()
+        rss, _ = memory()
+        record = {"step": name, "depth": len(self.open), "start": rss, "peak": rss}
+        self.records.append(record)
+        self.open.append(record)
+        start = time.perf_counter()
+        try:
+            yield record
+        finally:
+            self._collect()
+            self.open.pop()
+            record["seconds"] = time.perf_counter() - start
+            record["end"] = memory()[0]
+
+    def wrap(self, owner, name, label):
+        """Measure every call of ``owner.name`` as a step; no-op if there is no such attribute."""
+        target = getattr(owner, name, None)
+        if target is None:
+            return
+
+        @functools.wraps(target)
+        def wrapper(*args, **kwargs):
+            with self.step(label):
+                return target(*args, **kwargs)
+
+        setattr(owner, name, wrapper)
+
+
+# --------------------------------------------------------------------------- child processes
+
+
+def make_data(n_samples, n_features, seed=0):
+    """Return float32 features, labels planted in them, and the labels with 10% noise."""
+    from cleanlab_pdiff import make_noisy_labels
+
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n_samples, n_features), dtype=np.float32)
+    y_clean = X[:, :N_CLASSES].argmax(axis=1)
+    y = make_noisy_labels(y_clean, NOISE_RATE, random_state=seed)
+    return X, y_clean, y
+
+
+def state_sizes(clf, n_samples):
+    """Return the buffers of the fitted criterion: name, shape, dtype, bytes, kind."""
+    rows = []
+    for name, buffer in clf.net_.criterion_.named_buffers():
+        per_example = n_samples in buffer.shape
+        rows.append({
+            "buffer": name, "shape": list(buffer.shape), "dtype": str(buffer.dtype),
+            "bytes": buffer.numel() * buffer.element_size(),
+            "kind": "per-example" if per_example else "window",
+        })
+    return rows
+
+
+def child(spec):
+    """Run one measurement described by ``spec`` (a dict) and return its result (a dict)."""
+    start = time.perf_counter()
+    import sklearn  # noqa: F401 - part of the baseline, as in a user's session
+    import skorch  # noqa: F401
+    import torch
+
+    import cleanlab_pdiff
+    from cleanlab_pdiff import PDiffClassifier
+
+    if spec["threads"]:
+        torch.set_num_threads(spec["threads"])
+    result = {"kind": spec["kind"], "batch_size": spec.get("batch_size"),
+              "threads": torch.get_num_threads(), "import_seconds": time.perf_counter() - start}
+    result["baseline"], _ = memory()
+    if spec["kind"] == "imports":
+        result["peak"], result["ru_maxrss"] = memory()[1], ru_maxrss()
+        return result
+
+    start = time.perf_counter()
+    X, y_clean, y = make_data(spec["n_samples"], spec["n_features"])
+    result.update(n_samples=X.shape[0], data_bytes=X.nbytes,
+                  data_seconds=time.perf_counter() - start, after_data=memory()[0])
+    kind, path = spec["kind"], spec.get("model")
+    # Only the step measurement resets the peak counter: the others report the whole process.
+    profiler = StepProfiler(enabled=kind == "steps")
+    if kind == "steps":
+        import cleanlab_pdiff.classifier as classifier_module
+        from cleanlab_pdiff import _skorch
+
+        result["reset_supported"] = reset_peak()
+        for name in ("validate_data", "check_feature_scale", "check_classification_targets",
+                     "_encode_labels", "_targets"):
+            profiler.wrap(classifier_module, name, name)
+        for name in ("_set_fitted",):
+            profiler.wrap(PDiffClassifier, name, name)
+        for name, label in (("initialize", "skorch: initialize"),
+                            ("fit_loop", "skorch: fit_loop (training)"),
+                            ("predict_proba", "skorch: predict_proba")):
+            profiler.wrap(_skorch.PDiffNet, name, label)
+
+    if kind in ("fit", "fit-small", "fit+predict", "steps"):
+        clf = PDiffClassifier(max_epochs=spec["epochs"], batch_size=spec["batch_size"],
+                              random_state=0)
+        with profiler.step("PDiffClassifier.fit"):
+            start = time.perf_counter()
+            clf.fit(X, y)
+            result["fit_seconds"] = time.perf_counter() - start
+        result["epoch_seconds"] = [float(s) for s in clf.history_[:, "dur"]]
+        result["state"] = state_sizes(clf, X.shape[0])
+        result["parameter_bytes"] = sum(p.numel() * p.element_size()
+                                        for p in clf.net_.module_.parameters())
+        result["after_fit"] = memory()[0]
+        if kind == "fit" and path:
+            with open(path, "wb") as handle:
+                pickle.dump(clf, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    if kind == "predict":
+        with open(path, "rb") as handle:
+            clf = pickle.load(handle)
+        result["after_load"] = memory()[0]
+    if kind in ("predict", "fit+predict", "steps"):
+        with profiler.step("PDiffClassifier.predict_proba"):
+            start = time.perf_counter()
+            proba = clf.predict_proba(X)
+            result["predict_seconds"] = time.perf_counter() - start
+        result["accuracy_clean"] = float((proba.argmax(axis=1) == y_clean).mean())
+        result["proba_bytes"] = proba.nbytes
+        if kind == "steps":
+            before = memory()[0]
+            trimmed = malloc_trim()
+            if trimmed is not None:
+                profiler.records.append({
+                    "step": "malloc_trim(0) after predict_proba", "depth": 0, "start": before,
+                    "peak": before, "end": memory()[0], "seconds": 0.0,
+                })
+    result["peak"], result["ru_maxrss"] = memory()[1], ru_maxrss()
+    if kind == "steps":
+        # The counter was reset before each step: the process's peak is the steps' largest.
+        result["peak"] = max([result["peak"], *(r["peak"] for r in profiler.records)])
+        result["steps"] = profiler.records
+    result["versions"] = {"torch": torch.__version__, "cleanlab_pdiff": cleanlab_pdiff.__version__,
+                          "numpy": np.__version__, "python": platform.python_version()}
+    return result
+
+
+def run_child(spec, log=sys.stderr):
+    """Run ``spec`` in a fresh interpreter and return its result."""
+    command = [sys.executable, "-m", "benchmarks.large_data", "--child", json.dumps(spec)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise RuntimeError(f"{spec} failed:\n{done.stderr}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    peak = (result["peak"] - result["baseline"]) / MIB
+    print(f"{spec['kind']:12} batch {spec.get('batch_size')}: peak {result['peak'] / MIB:.0f} "
+          f"MiB, {peak:.0f} MiB above the baseline", file=log, flush=True)
+    return result
+
+
+def run(n_samples, n_features, epochs, batch_sizes, threads, repeats, out):
+    """Run every measurement ``repeats`` times, each in its own process; return the results."""
+    common = {"n_samples": n_samples, "n_features": n_features, "epochs": epochs,
+              "threads": threads}
+    results = []
+    for repeat in range(repeats):
+        specs = [{"kind": "imports"}, {"kind": "data"},
+                 {"kind": "fit-small", "n_samples": SMALL, "batch_size": batch_sizes[0]}]
+        for batch_size in batch_sizes:
+            model = str(Path(out).resolve() / f"large_data-model-{batch_size}.pkl")
+            specs += [{"kind": "fit", "batch_size": batch_size, "model": model},
+                      {"kind": "predict", "batch_size": batch_size, "model": model}]
+        specs.append({"kind": "fit+predict", "batch_size": batch_sizes[0]})
+        if repeat == 0:
+            specs.append({"kind": "steps", "batch_size": batch_sizes[0]})
+        for spec in specs:
+            results.append({**run_child({**common, **spec}), "repeat": repeat})
+            if spec["kind"] == "predict":
+                Path(spec["model"]).unlink()
+    return results
+
+
+# --------------------------------------------------------------------------- report
+
+LABELS = {"imports": "imports (baseline)", "data": "generate the data",
+          "fit-small": "fit on 1,000 rows (fixed cost)", "fit": "fit",
+          "predict": "predict_proba", "fit+predict": "fit + predict_proba",
+          "steps": "fit + predict_proba (step probes on)"}
+
+
+def _mib(value):
+    return f"{value / MIB:.0f}"
+
+
+def render(results, *, command):
+    """Return the Markdown tables of the results."""
+    data = next(r for r in results if r["kind"] == "data")
+    size = data["data_bytes"]
+    imports = next(r for r in results if r["kind"] == "imports")
+    fits = [r for r in results if r["kind"] == "fit"]
+    versions = fits[0]["versions"] if fits else {}
+    lines = [
+        f"Generated by `{command}` on {datetime.date.today()} ({cpu_name()}, "
+        f"{imports['threads']} torch thread(s), torch {versions.get('torch', '?')}, "
+        f"numpy {versions.get('numpy', '?')}, Python {versions.get('python', '?')}).",
+        "",
+        f"Features: {size / 1e6:.0f} MB ({_mib(size)} MiB) of float32. Each measurement ran "
+        f"{len([r for r in results if r['kind'] == 'imports'])} time(s), each in a fresh "
+        f"process. *Above baseline*: the process's peak RSS minus its RSS right after the "
+        f"imports ({_mib(imports['baseline'])} MiB: Python with numpy, torch, scikit-learn, "
+        f"skorch and cleanlab_pdiff), median (min-max) over the runs; *x data*: that over "
+        f"the features' size, median (max); *peak RSS*: the largest. The 1,000-row fit has "
+        f"{SMALL * size / data['n_samples'] / 1e6:.1f} MB of data: its row is the fixed "
+        f"cost of a first fit.",
+        "",
+        "| measurement | batch size | peak RSS (MiB) | above baseline (MiB) | x data | seconds |",
+        "|---|---|---|---|---|---|",
+    ]
+    groups = {}
+    for r in results:
+        if r["kind"] != "steps":
+            groups.setdefault((r["kind"], r.get("batch_size")), []).append(r)
+    worst = 0.0
+    for (kind, batch_size), runs in groups.items():
+        above = [r["peak"] - r["baseline"] for r in runs]
+        seconds = [{"imports": r["import_seconds"], "data": r.get("data_seconds")}.get(
+            kind, (r.get("fit_seconds") or 0) + (r.get("predict_seconds") or 0)) for r in runs]
+        if kind not in ("imports", "fit-small", "data"):
+            worst = max(worst, max(above) / size)
+        lines.append(
+            f"| {LABELS[kind]} | {batch_size or ''} | {_mib(max(r['peak'] for r in runs))} | "
+            f"{_mib(np.median(above))} ({_mib(min(above))}-{_mib(max(above))}) | "
+            f"{np.median(above) / size:.2f} ({max(above) / size:.2f}) | "
+            f"{np.median(seconds):.1f} |"
+        )
+    lines += ["", f"Largest peak of a fit or predict_proba process: **{worst:.2f} x data** "
+              f"above the baseline."]
+    lines += ["", "Epoch time and accuracy against the clean (planted) labels:", "",
+              "| batch size | epoch seconds | predict_proba seconds | accuracy on clean labels |",
+              "|---|---|---|---|"]
+    for batch_size in dict.fromkeys(r["batch_size"] for r in fits):
+        mine = [r for r in fits if r["batch_size"] == batch_size]
+        predicts = [r for r in results if r["kind"] == "predict" and r["batch_size"] == batch_size]
+        epochs = [s for r in mine for s in r["epoch_seconds"]]
+        predict = [r["predict_seconds"] for r in predicts] or [float("nan")]
+        accuracy = predicts[0]["accuracy_clean"] if predicts else float("nan")
+        lines.append(f"| {batch_size} | {np.median(epochs):.1f} | {np.median(predict):.1f} | "
+                     f"{accuracy:.3f} |")
+    if fits:
+        r = fits[0]
+        lines += ["", f"P-DIFF state held by the fitted criterion (batch size {r['batch_size']}; "
+                  f"buffers, `numel * element_size`):", "",
+                  "| buffer | shape | dtype | bytes | kind |", "|---|---|---|---|---|"]
+        for s in r["state"]:
+            shape = " x ".join(str(d) for d in s["shape"]) or "scalar"
+            lines.append(f"| `{s['buffer']}` | {shape} | {s['dtype'].replace('torch.', '')} | "
+                         f"{s['bytes']:,} | {s['kind']} |")
+        for kind in ("window", "per-example"):
+            total = sum(s["bytes"] for s in r["state"] if s["kind"] == kind)
+            lines.append(f"| **{kind} total** | | | **{total:,}** | {total / size:.4f} x data |")
+        lines.append(f"| *network parameters (for scale)* | | | {r['parameter_bytes']:,} | |")
+    steps = next((r for r in results if r["kind"] == "steps"), None)
+    if steps and steps.get("reset_supported"):
+        lines += ["", f"Where the memory goes (batch size {steps['batch_size']}): each step's "
+                  f"peak above the RSS at its start, and what it still holds at its end; "
+                  f"nested steps are indented.", "",
+                  "| step | peak above start (MiB) | held at end (MiB) | seconds |",
+                  "|---|---|---|---|"]
+        for s in steps["steps"]:
+            name = "&nbsp;&nbsp;&nbsp;&nbsp;" * s["depth"] + f"`{s['step']}`"
+            lines.append(f"| {name} | {(s['peak'] - s['start']) / MIB:.0f} | "
+                         f"{(s['end'] - s['start']) / MIB:+.0f} | {s['seconds']:.1f} |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-samples", type=int, default=1_000_000)
+    parser.add_argument("--n-features", type=int, default=128)
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[128, 1024],
+                        help="batch sizes to fit with; the first one is also used for the "
+                             "fit + predict_proba and step measurements")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads in the measured processes (0: torch's default)")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="times each measurement runs (in a fresh process each time)")
+    parser.add_argument("--out", default="benchmark-out")
+    parser.add_argument("--doc", default="docs/large_data.md")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(child(json.loads(args.child))))
+        return
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    results = run(args.n_samples, args.n_features, args.epochs, args.batch_sizes,
+                  args.threads, args.repeats, out)
+    with open(out / "large_data.json", "w") as handle:
+        json.dump(results, handle, indent=1)
+    command = "python -m benchmarks.large_data " + " ".join(argv or sys.argv[1:])
+    table = render(results, command=command.strip())
+    print(table)
+    write_section(args.doc, table, title="Memory on a large data set", key="large-data")
+
+
+if __name__ == "__main__":
+    main()
