@@ -30,13 +30,11 @@ It writes ``DIR/large_data.json`` and the generated part of ``docs/large_data.md
 
 import argparse
 import contextlib
-import ctypes
 import datetime
 import functools
 import json
 import pickle
 import platform
-import resource
 import subprocess
 import sys
 import time
@@ -44,6 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .memory import malloc_trim, memory, reset_peak, ru_maxrss
 from .report import cpu_name, write_section
 
 N_CLASSES = 10
@@ -53,55 +52,6 @@ MIB = 2**20
 SMALL = 1000
 #: Where the child processes run: the repository root, so that ``benchmarks`` imports.
 ROOT = Path(__file__).resolve().parents[1]
-
-
-# --------------------------------------------------------------------------- memory probes
-
-
-def memory():
-    """Return this process's current and peak resident set size, in bytes.
-
-    The peak is the larger of ``VmHWM`` (resettable, see :func:`reset_peak`) and
-    ``ru_maxrss`` where no reset happened; after a reset, ``VmHWM`` alone.
-    """
-    fields = {}
-    with contextlib.suppress(OSError):
-        with open("/proc/self/status") as handle:
-            for line in handle:
-                if line.startswith(("VmRSS:", "VmHWM:")):
-                    key, value = line.split(":", 1)
-                    fields[key] = int(value.split()[0]) * 1024
-    if "VmHWM" in fields:
-        return fields["VmRSS"], fields["VmHWM"]
-    # ru_maxrss is in bytes on macOS, in KiB elsewhere; no current RSS without /proc.
-    scale = 1 if sys.platform == "darwin" else 1024
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
-    return peak, peak
-
-
-def ru_maxrss():
-    """Return ``getrusage(RUSAGE_SELF).ru_maxrss`` in bytes."""
-    scale = 1 if sys.platform == "darwin" else 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
-
-
-def reset_peak():
-    """Reset the process's peak RSS (``VmHWM``) to its current RSS; False where unsupported."""
-    try:
-        with open("/proc/self/clear_refs", "w") as handle:
-            handle.write("5")
-        return True
-    except OSError:
-        return False
-
-
-def malloc_trim():
-    """Ask glibc to give freed heap memory back to the system; None where there is no glibc."""
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return None
-    return bool(libc.malloc_trim(0))
 
 
 class StepProfiler:

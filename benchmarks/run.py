@@ -20,7 +20,6 @@ setting: all 50,000 images, the 9-layer CNN, SGD, 200 epochs; meant for CUDA) an
 import argparse
 import concurrent.futures
 import csv
-import ctypes
 import functools
 import gc
 import math
@@ -41,6 +40,7 @@ from cleanlab_pdiff import MLP, make_noisy_labels
 
 from . import cifar
 from .data import load_digits_data, load_mnist1d
+from .memory import malloc_trim, memory, reset_peak
 from .methods import METHODS, NoisyData, Schedule, run_method
 
 #: Confusable digits (Patrini et al., 2017): 2 -> 7, 3 -> 8, 5 <-> 6, 7 -> 1.
@@ -317,17 +317,6 @@ class Task:
     record: bool = False
 
 
-def _status_kib(key):
-    try:
-        with open("/proc/self/status") as handle:
-            for line in handle:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
 def _reset_peak_rss():
     """Give freed heap memory back to the system and reset the peak RSS counter (Linux).
 
@@ -335,12 +324,8 @@ def _reset_peak_rss():
     that reuses it would show no peak at all. Returns whether the counter was reset.
     """
     gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-        Path("/proc/self/clear_refs").write_text("5")
-    except (OSError, AttributeError):
-        return False
-    return True
+    malloc_trim()
+    return reset_peak()
 
 
 def execute(task):
@@ -370,13 +355,12 @@ def execute(task):
     cuda = torch.device(task.device).type == "cuda"
     if cuda:
         torch.cuda.reset_peak_memory_stats(task.device)
-    before = _status_kib("VmRSS") if _reset_peak_rss() else None
+    before = memory()[0] if _reset_peak_rss() else None
     cpu = time.process_time()
     result = run_method(task.method, cell, dataset.schedule, task.seed, task.device,
                         record=task.record)
     cpu = time.process_time() - cpu
-    peak = _status_kib("VmHWM")
-    rss_mb = math.nan if before is None or peak is None else (peak - before) / 1024
+    rss_mb = math.nan if before is None else (memory()[1] - before) / 2**20
     return {
         "suite": task.suite,
         "dataset": dataset.name,

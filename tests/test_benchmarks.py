@@ -2,6 +2,7 @@
 
 import csv
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -32,6 +33,8 @@ def test_smoke_suite_runs_every_method_and_writes_csv_page_and_figures(tmp_path)
     for row in rows:
         assert 0 <= float(row["acc_last10"]) <= 1 and 0 <= float(row["acc_final"]) <= 1
         assert float(row["fit_seconds"]) > 0
+        if sys.platform.startswith("linux"):  # peak RSS is read from /proc
+            assert float(row["peak_rss_mb"]) > 0
         assert float(row["actual_noise_rate"]) == pytest.approx(0.5, abs=1e-3)
     estimated = {row["method"] for row in rows
                  if not math.isnan(float(row["estimated_noise_rate"]))}
