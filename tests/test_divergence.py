@@ -71,19 +71,12 @@ def _assert_unfitted(clf):
 # Divergence -------------------------------------------------------------------------------------
 
 
-def test_non_finite_loss_names_epoch_and_batch_and_leaves_unfitted(tabular):
+@pytest.mark.parametrize("mode", ["inf", "nan"])
+def test_non_finite_loss_names_epoch_and_batch_and_leaves_unfitted(tabular, mode):
     X, y = tabular
     # Training call 5 is the second batch of the second epoch.
-    clf = PDiffClassifier(partial(Explode, after=4, mode="inf"), **FAST)
-    with pytest.raises(FloatingPointError, match=DIVERGED.format(loss="inf", epoch=2, batch=2)):
-        clf.fit(X, y)
-    _assert_unfitted(clf)
-
-
-def test_nan_logits_raise_floating_point_error_naming_epoch_and_batch(tabular):
-    X, y = tabular
-    clf = PDiffClassifier(partial(Explode, after=4, mode="nan"), **FAST)
-    with pytest.raises(FloatingPointError, match=DIVERGED.format(loss="nan", epoch=2, batch=2)):
+    clf = PDiffClassifier(partial(Explode, after=4, mode=mode), **FAST)
+    with pytest.raises(FloatingPointError, match=DIVERGED.format(loss=mode, epoch=2, batch=2)):
         clf.fit(X, y)
     _assert_unfitted(clf)
 

@@ -138,6 +138,25 @@ MALFORMED_X = st.one_of(
 )
 
 
+#: Label kinds whose rejection fit and label_quality_scores share (see ``_misshapen``).
+MISSHAPEN = ("complex", "2-d", "ragged")
+
+
+def _misshapen(draw, kind, labels):
+    """Return ``labels`` made complex, 2-D or ragged, and the error message expected."""
+    if kind == "complex":
+        return labels + 1j * draw(FINITE), "Complex data not supported"
+    if kind == "2-d":
+        width = draw(st.integers(2, 4))
+        return np.repeat(labels[:, None], width, axis=1), "y should be a 1d array"
+    lengths = draw(st.lists(st.integers(1, 3), min_size=N, max_size=N).filter(
+        lambda lengths: len(set(lengths)) > 1
+    ))
+    return [list(range(n)) for n in lengths], (
+        r"inhomogeneous shape|setting an array element with a sequence"
+    )
+
+
 @st.composite
 def malformed_y_for_fit(draw):
     kind = draw(st.sampled_from(
@@ -153,18 +172,8 @@ def malformed_y_for_fit(draw):
     if kind == "continuous":
         fraction = draw(st.floats(0.01, 0.99))
         return labels + fraction, "Unknown label type: continuous"
-    if kind == "complex":
-        return labels + 1j * draw(FINITE), "Complex data not supported"
-    if kind == "2-d":
-        width = draw(st.integers(2, 4))
-        return np.repeat(labels[:, None], width, axis=1), "y should be a 1d array"
-    if kind == "ragged":
-        lengths = draw(st.lists(st.integers(1, 3), min_size=N, max_size=N).filter(
-            lambda lengths: len(set(lengths)) > 1
-        ))
-        return [list(range(n)) for n in lengths], (
-            r"inhomogeneous shape|setting an array element with a sequence"
-        )
+    if kind in MISSHAPEN:
+        return _misshapen(draw, kind, labels)
     if kind == "mixed":
         return _poke(draw, labels, LETTERS), (
             r"not supported between instances of|Unknown label type"
@@ -195,18 +204,8 @@ def malformed_y_for_scoring(draw):
         other = st.one_of(st.integers().filter(lambda v: v not in (0, 1, 2)), LETTERS,
                           st.floats(0.01, 1.99).filter(lambda v: v != 1))
         return _poke(draw, labels, other), rf"{unseen}|mixes label types"
-    if kind == "complex":
-        return labels + 1j * draw(FINITE), "Complex data not supported"
-    if kind == "2-d":
-        width = draw(st.integers(2, 4))
-        return np.repeat(labels[:, None], width, axis=1), "y should be a 1d array"
-    if kind == "ragged":
-        lengths = draw(st.lists(st.integers(1, 3), min_size=N, max_size=N).filter(
-            lambda lengths: len(set(lengths)) > 1
-        ))
-        return [list(range(n)) for n in lengths], (
-            r"inhomogeneous shape|setting an array element with a sequence"
-        )
+    if kind in MISSHAPEN:
+        return _misshapen(draw, kind, labels)
     if kind == "mixed":
         return _poke(draw, labels, st.one_of(LETTERS, st.none())), (
             r"mixes label types|labels not seen in fit"
