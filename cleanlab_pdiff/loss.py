@@ -190,8 +190,8 @@ class PDiffLoss(nn.Module):
         losses = F.nll_loss(log_probs, labels, reduction="none")
         if epoch is not None:
             with torch.no_grad():
-                probs = log_probs.detach().float().exp()
-                delta = probability_difference(probs, labels)
+                # No detach needed: under no_grad the result records no graph.
+                delta = probability_difference(log_probs.float().exp(), labels)
                 kept = self.pdiff(delta, epoch, sample_weight, labels)
                 if index is not None and self.last_weights.numel():
                     # index_copy_ rather than item assignment, whose indexing costs more.

@@ -75,25 +75,33 @@ def probability_difference(probs, labels):
     >>> probability_difference(probs, torch.tensor([0, 1])).tolist()
     [0.25, -0.5]
     """
-    given = probs.gather(1, labels[:, None]).squeeze(1)
-    others = probs.scatter(1, labels[:, None], -math.inf)
-    return given - others.max(dim=1).values
+    column = labels[:, None]
+    given = probs.gather(1, column)
+    others = probs.scatter(1, column, -math.inf).amax(dim=1, keepdim=True)
+    return (given - others).squeeze(1)
 
 
 def delta_bin(delta):
     """Return the histogram bin of each ``delta``, as the released layer does.
 
-    ``bin = clamp(floor(220 * (delta + 1.1) / 2.2), 0, 220)``, computed in
-    float64 so that the result does not depend on the input's precision.
+    ``bin = clamp(floor(220 * (delta + 1.1) / 2.2), 0, 220)``, with the
+    arithmetic in float64 so that the result does not depend on the input's
+    precision. It is evaluated as one search among the bins' exact lower
+    edges in ``delta``'s dtype (see :func:`_bin_edges`), which gives the
+    formula's result for every value: this runs every training step.
 
     Parameters
     ----------
     delta : torch.Tensor
-        Probability differences.
+        Probability differences. float32 and float64 are searched as they
+        are, other dtypes as float64 (exactly).
 
     Returns
     -------
     bins : torch.Tensor of int64, same shape as ``delta``
+        A NaN ``delta`` (a diverged network) gets the top bin, a valid index,
+        so that training reaches the non-finite loss check rather than an
+        indexing error.
 
     Examples
     --------
@@ -101,12 +109,38 @@ def delta_bin(delta):
     >>> delta_bin(torch.tensor([-1.0, 0.0, 0.995, 1.0])).tolist()   # 1.0 rounds to 209.99...
     [10, 110, 209, 209]
     """
-    # In place on one float64 copy: the same arithmetic as 220 * (delta + 1.1) / 2.2,
-    # in the same order, with fewer allocations (this runs every training step).
-    scaled = delta.to(torch.float64, copy=True).sub_(_LOW).mul_(_SCALE).div_(_SPAN)
-    # A NaN delta (a diverged network) lands in bin 0 instead of an invalid index, so
-    # that training reaches the non-finite loss check rather than an indexing error.
-    return scaled.nan_to_num_(nan=0.0).floor_().clamp_(0, N_BINS - 1).long()
+    if delta.dtype not in (torch.float32, torch.float64):
+        delta = delta.to(torch.float64)
+    return torch.bucketize(delta, _bin_edges(delta.dtype, delta.device), right=True)
+
+
+def _formula_bin(x):
+    """The bin formula in float64, before clamping (a float64 tensor of whole numbers)."""
+    return x.to(torch.float64).sub(_LOW).mul(_SCALE).div(_SPAN).floor()
+
+
+@functools.lru_cache(maxsize=8)
+def _bin_edges(dtype, device):
+    """Return the least value of ``dtype`` in each bin 1..220 under the bin formula.
+
+    The formula is non-decreasing in ``delta`` (each float64 operation rounds
+    monotonically), so the bin of ``delta`` is the number of these edges at
+    or below it. Each edge is bisected in float64 down to adjacent values,
+    then rounded up to ``dtype`` (a value of ``dtype`` is a float64 value, so
+    it reaches the bin exactly when it is at or above the float64 edge).
+    """
+    target = torch.arange(1, N_BINS, dtype=torch.float64)
+    # Invariant: ``below`` is under the bin, ``edge`` in it or above.
+    below = _LOW + (target - 0.5) * BIN_WIDTH
+    edge = _LOW + (target + 0.5) * BIN_WIDTH
+    while (torch.nextafter(below, edge) < edge).any():
+        middle = below + (edge - below) / 2
+        reached = _formula_bin(middle) >= target
+        edge = torch.where(reached, middle, edge)
+        below = torch.where(reached, below, middle)
+    nearest = edge.to(dtype)
+    above = torch.nextafter(nearest, torch.full_like(nearest, math.inf))
+    return torch.where(nearest.double() < edge, above, nearest).to(device)
 
 
 def value_bin(value):
@@ -131,9 +165,17 @@ def _abs_centres(device):
     return bin_centres(device).abs()
 
 
-def _cdf(hist):
-    total = hist.sum(dim=-1, keepdim=True).clamp_min(torch.finfo(hist.dtype).tiny)
-    return hist.cumsum(dim=-1) / total
+def _total(hist):
+    """Return the mass of each histogram row (0-d for one histogram), kept above 0.
+
+    An empty window then has a CDF and a saturation of 0 rather than NaN.
+    """
+    total = hist.sum(dim=-1, keepdim=hist.dim() > 1)
+    return total.clamp_min_(torch.finfo(hist.dtype).tiny)
+
+
+def _cdf(hist, total):
+    return hist.cumsum(dim=-1).div_(total)
 
 
 def threshold_bin(hist, drop_rate):
@@ -163,13 +205,19 @@ def threshold_bin(hist, drop_rate):
     >>> int(threshold_bin(hist, 0.25)), int(threshold_bin(hist, 0.2))
     (150, 20)
     """
-    return _threshold_from_cdf(_cdf(hist), drop_rate)
+    return _threshold_from_cdf(_cdf(hist, _total(hist)), drop_rate)
 
 
-def _threshold_from_cdf(cdf, drop_rate):
-    # The CDF is non-decreasing, so the first bin above the rate is the
-    # number of bins at or below it; this avoids a data-dependent host sync.
-    return (cdf <= drop_rate).sum(dim=-1)
+def _threshold_from_cdf(cdf, drop_rate, out=None):
+    # The CDF is non-decreasing (a running sum of non-negative masses over a
+    # positive total), so the first bin above the rate is where a binary search
+    # for the rate ends: one operation, and no data-dependent host sync.
+    rate = torch.as_tensor(drop_rate, dtype=cdf.dtype, device=cdf.device)
+    if cdf.dim() == 1:
+        return torch.searchsorted(cdf, rate, right=True, out=out)
+    # One search per row: the rate as a column.
+    rows = torch.searchsorted(cdf, rate.expand(*cdf.shape[:-1], 1).contiguous(), right=True)
+    return rows.squeeze(-1) if out is None else out.copy_(rows.squeeze(-1))
 
 
 def hard_weights(bins, t_bin):
@@ -228,8 +276,11 @@ def saturation(hist):
     The released layer calls this the training saturation; the noise-rate
     estimate freezes once it reaches ``zeta``.
     """
-    total = hist.sum().clamp_min(torch.finfo(hist.dtype).tiny)
-    return torch.dot(hist, _abs_centres(hist.device)) / total
+    return _saturation(hist, _total(hist))
+
+
+def _saturation(hist, total):
+    return torch.dot(hist, _abs_centres(hist.device)).div_(total)
 
 
 def ramp(epoch, t_k):
@@ -286,14 +337,15 @@ def estimate_noise_rate(hist, epoch, t_k, zeta, previous):
     -------
     estimate : 0-d torch.Tensor of float64
     """
-    return _estimate_from_cdf(_cdf(hist), hist, epoch, t_k, zeta, previous)
+    total = _total(hist)
+    return _estimate_from_cdf(_cdf(hist, total), hist, total, epoch, t_k, zeta, previous)
 
 
-def _estimate_from_cdf(cdf, hist, epoch, t_k, zeta, previous):
+def _estimate_from_cdf(cdf, hist, total, epoch, t_k, zeta, previous):
     current = cdf[value_bin(-1.0 + ramp(epoch, t_k))]
     if epoch <= t_k:
         return current
-    return torch.where(saturation(hist) < zeta, current, previous)
+    return torch.where(_saturation(hist, total) < zeta, current, previous)
 
 
 class PDiff(nn.Module):
@@ -342,7 +394,7 @@ class PDiff(nn.Module):
         Histogram of ``delta`` (sample-weighted counts) over the window, all
         classes together.
     class_hist : torch.Tensor of shape (G, N_BINS)
-        The same per given label (G = ``n_classes``), or one row (G = 1).
+        With ``n_classes``: the same per given label (G = ``n_classes``).
     drop_rate : 0-d torch.Tensor
         Drop rate used at the last step.
     t_bin : 0-d torch.Tensor
@@ -350,7 +402,10 @@ class PDiff(nn.Module):
         unless ``n_classes`` is given).
     class_t_bin : torch.Tensor of shape (G,)
         With ``n_classes``: the threshold bin of each row of ``class_hist`` at
-        the last step (not maintained otherwise).
+        the last step.
+    ring : torch.Tensor of shape (window, G * N_BINS)
+        One histogram per batch in the window (G = ``n_classes`` or 1), the
+        classes' rows side by side.
     steps : int
         Number of steps taken.
 
@@ -376,14 +431,14 @@ class PDiff(nn.Module):
         self.weighting = weighting
         self.sync = sync
         self.steps = 0
-        groups = n_classes or 1
         f64 = {"dtype": torch.float64}
-        self.register_buffer("ring", torch.zeros(window, groups, N_BINS, **f64))
-        self.register_buffer("class_hist", torch.zeros(groups, N_BINS, **f64))
+        self.register_buffer("ring", torch.zeros(window, (n_classes or 1) * N_BINS, **f64))
         self.register_buffer("hist", torch.zeros(N_BINS, **f64))
         self.register_buffer("drop_rate", torch.zeros((), **f64))
         self.register_buffer("t_bin", torch.zeros((), dtype=torch.int64))
-        self.register_buffer("class_t_bin", torch.zeros(groups, dtype=torch.int64))
+        if n_classes is not None:
+            self.register_buffer("class_hist", torch.zeros(n_classes, N_BINS, **f64))
+            self.register_buffer("class_t_bin", torch.zeros(n_classes, dtype=torch.int64))
 
     @property
     def full(self):
@@ -410,36 +465,42 @@ class PDiff(nn.Module):
             In [0, 1]: 1 for kept samples, 0 for dropped ones.
         """
         # Every state update below writes into the buffers in place (out=, copy_):
-        # this runs every training step, and re-binding module attributes costs more
-        # than the arithmetic on these small tensors.
+        # this runs every training step, and on tensors this small each operation
+        # costs its dispatch, so the step is written in as few operations as it takes.
         bins = delta_bin(delta)
-        mass = torch.ones_like(bins, dtype=torch.float64) if sample_weight is None \
+        mass = torch.ones_like(delta, dtype=torch.float64) if sample_weight is None \
             else sample_weight.to(torch.float64)
         cell = bins if self.n_classes is None else labels * N_BINS + bins
         batch_hist = self.ring[self.steps % self.window]
-        batch_hist.zero_().view(-1).index_add_(0, cell, mass)
+        batch_hist.zero_().index_add_(0, cell, mass)
         if is_synchronised(self.sync):
             # Before the batch enters the window: from here on every process computes
             # the same numbers. Queued on the device's stream, not waited for by the host.
             dist.all_reduce(batch_hist)
         # Summed afresh rather than updated by add-and-evict, which leaves rounding
         # residue in emptied bins under fractional weights; it is window x bins adds.
-        torch.sum(self.ring, dim=0, out=self.class_hist)
-        torch.sum(self.class_hist, dim=0, out=self.hist)
+        if self.n_classes is None:
+            torch.sum(self.ring, dim=0, out=self.hist)
+        else:
+            torch.sum(self.ring.view(self.window, self.n_classes, N_BINS), dim=0,
+                      out=self.class_hist)
+            torch.sum(self.class_hist, dim=0, out=self.hist)
         self.steps += 1
 
-        cdf = _cdf(self.hist)
+        total = _total(self.hist)
+        cdf = _cdf(self.hist, total)
         if self.noise_rate == "auto":
             self.drop_rate.copy_(_estimate_from_cdf(
-                cdf, self.hist, epoch, self.t_k, self.zeta, self.drop_rate
+                cdf, self.hist, total, epoch, self.t_k, self.zeta, self.drop_rate
             ))
         else:
             self.drop_rate.fill_(drop_rate_schedule(self.noise_rate, epoch, self.t_k))
-        torch.sum(cdf <= self.drop_rate, dim=-1, out=self.t_bin)
+        _threshold_from_cdf(cdf, self.drop_rate, out=self.t_bin)
         if self.n_classes is None:
             threshold = self.t_bin
         else:
-            torch.sum(_cdf(self.class_hist) <= self.drop_rate, dim=-1, out=self.class_t_bin)
+            class_cdf = _cdf(self.class_hist, _total(self.class_hist))
+            _threshold_from_cdf(class_cdf, self.drop_rate, out=self.class_t_bin)
             threshold = self.class_t_bin[labels]
         if not self.full:
             return torch.ones_like(delta, dtype=torch.float32)

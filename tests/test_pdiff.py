@@ -98,6 +98,10 @@ def test_probability_difference_matches_reference_on_random_softmax():
 # --- delta_bin / value_bin / bin_centres --------------------------------------------------
 
 
+#: The nominal bin edges -1.1 + 0.01 b, b = 1..220.
+_LOW_EDGES = -1.1 + 0.01 * np.arange(1, N_BINS)
+
+
 def test_delta_bin_at_minus_one_zero_and_exact_edges():
     # floor(100 * (delta + 1.1)): -1 -> 10, 0 -> 110, +-0.5 -> 160/60, +-0.25 -> 135/85.
     delta = torch.tensor([-1.0, -0.5, -0.25, 0.0, 0.25, 0.5], dtype=torch.float64)
@@ -150,6 +154,33 @@ def test_delta_bin_keeps_shape_and_returns_int64():
     assert bins.dtype == torch.int64
     assert bins.shape == (2, 3)
     assert (bins == 110).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_delta_bin_matches_reference_next_to_every_bin_edge(dtype):
+    # The search among precomputed edges must agree with the formula where it is hardest:
+    # at the bins' edges of each dtype (0.01 steps, and bin 110's edge at about -1.1e-16,
+    # where delta + 1.1 rounds to 1.1), two steps of the dtype either side.
+    edges = np.concatenate([_LOW_EDGES, np.float64(-1.1102230246251565e-16)[None]])
+    values = [edges.astype(dtype)]
+    for direction in (-np.inf, np.inf):
+        step = values[0]
+        for _ in range(2):
+            step = np.nextafter(step, dtype(direction))
+            values.append(step)
+    delta = np.concatenate(values)
+    assert np.array_equal(delta_bin(torch.from_numpy(delta)).numpy(), reference_bin(delta))
+
+
+def test_delta_bin_of_nan_is_a_valid_bin():
+    bins = delta_bin(torch.tensor([float("nan"), 0.0]))
+    assert 0 <= int(bins[0]) < N_BINS and int(bins[1]) == 110
+
+
+def test_delta_bin_of_other_dtypes_is_that_of_the_float64_value():
+    values = torch.tensor([-1.0, -0.015625, 0.5, 0.9921875])
+    for dtype in (torch.float16, torch.bfloat16):
+        assert torch.equal(delta_bin(values.to(dtype)), delta_bin(values.double()))
 
 
 def test_delta_bin_matches_reference_on_random_float32():
