@@ -115,7 +115,7 @@ def delta_bin(delta):
 
 
 def _formula_bin(x):
-    """Return the bin formula of `x` in float64, unclamped (whole numbers, float64)."""
+    """Return the bin formula of ``x`` in float64, unclamped (whole numbers, float64)."""
     return x.to(torch.float64).sub(_LOW).mul(_SCALE).div(_SPAN).floor()
 
 
