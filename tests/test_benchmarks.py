@@ -9,7 +9,7 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
-from benchmarks import cifar, render, run
+from benchmarks import cifar, overhead, render, run
 from benchmarks.methods import METHODS, GCELoss, NoisyData, Schedule, TestAccuracy, run_method
 from cleanlab_pdiff import CNN9, MLP, PDiffClassifier, make_noisy_labels
 
@@ -184,3 +184,18 @@ def test_every_method_trains_a_cnn_on_images_with_sgd_and_lr_steps():
     assert isinstance(optimizer, torch.optim.SGD)
     assert optimizer.param_groups[0]["lr"] == pytest.approx(0.001)
     assert optimizer.param_groups[0]["weight_decay"] == 5e-4
+
+
+def test_overhead_table_gives_ratios_to_both_skorch_baselines():
+    seconds = {"skorch": 2.0, "skorch, batch loading": 1.6, "P-DIFF auto": 1.8, "P-DIFF 0.3": 2.4}
+    rows = [
+        {"case": "MLP, 100k x 128", "n_samples": 10, "method": method, "round": round_,
+         "epoch_seconds": value * (1 + round_)}
+        for round_ in range(2) for method, value in seconds.items()
+    ]
+    table = overhead.render(rows, device="cpu", command="c", threads=1).splitlines()
+    auto = next(line for line in table if "| P-DIFF auto |" in line)
+    cells = [cell.strip() for cell in auto.strip("|").split("|")]
+    assert cells[3:] == ["2.700", "0.900 (0.900-0.900)", "1.125 (1.125-1.125)"]
+    # A case that did not run (e.g. no rows for it) is left out, not rendered empty.
+    assert not any("batch 1024" in line for line in table)
