@@ -87,8 +87,9 @@ def delta_bin(delta):
     ``bin = clamp(floor(220 * (delta + 1.1) / 2.2), 0, 220)``, with the
     arithmetic in float64 so that the result does not depend on the input's
     precision. It is evaluated as one search among the bins' exact lower
-    edges in ``delta``'s dtype (see :func:`_bin_edges`), which gives the
-    formula's result for every value: this runs every training step.
+    edges in ``delta``'s dtype (found once per dtype and device, by
+    bisection), which gives the formula's result for every value: this runs
+    every training step.
 
     Parameters
     ----------
