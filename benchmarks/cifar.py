@@ -43,7 +43,16 @@ __all__ = [
 
 #: Class folders in the standard CIFAR-10 index order.
 CLASSES = (
-    "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
 )
 #: Short name of each CIFAR-10N label set -> its key in CIFAR-10_human.pt.
 HUMAN_LABELS = {"aggre": "aggre_label", "random1": "random_label1", "worse": "worse_label"}
@@ -114,8 +123,10 @@ def _read_images(archive_path, names, size):
 
 def _balanced_subset(labels, per_class, rng):
     """Sorted indices of ``per_class`` random examples of each class."""
-    rows = [rng.choice(np.flatnonzero(labels == c), per_class, replace=False)
-            for c in range(len(CLASSES))]
+    rows = [
+        rng.choice(np.flatnonzero(labels == c), per_class, replace=False)
+        for c in range(len(CLASSES))
+    ]
     return np.sort(np.concatenate(rows))
 
 
@@ -234,8 +245,9 @@ def _normalised_patches(images, patch):
     return patches / (patches.var(dim=2, keepdim=True) + 0.01).sqrt()
 
 
-def kmeans_features(X_train, X_test, *, n_centroids=256, patch=6, n_patches=50_000, seed=0,
-                    batch=250):
+def kmeans_features(
+    X_train, X_test, *, n_centroids=256, patch=6, n_patches=50_000, seed=0, batch=250
+):
     """Single-layer k-means features of images (Coates, Lee and Ng, AISTATS 2011).
 
     Unsupervised: no label is used. ``n_patches`` random ``patch`` x ``patch`` patches
@@ -286,8 +298,9 @@ def kmeans_features(X_train, X_test, *, n_centroids=256, patch=6, n_patches=50_0
     values, vectors = torch.linalg.eigh(torch.cov((sample - mean).T))
     whiten = vectors @ torch.diag((values + 0.1).rsqrt()) @ vectors.T
     kmeans = MiniBatchKMeans(n_centroids, random_state=seed, n_init=1, batch_size=4096)
-    centroids = torch.as_tensor(kmeans.fit((sample - mean) @ whiten).cluster_centers_,
-                                dtype=torch.float32)
+    centroids = torch.as_tensor(
+        kmeans.fit((sample - mean) @ whiten).cluster_centers_, dtype=torch.float32
+    )
     half = (side + 1) // 2
 
     def extract(X):
@@ -298,9 +311,11 @@ def kmeans_features(X_train, X_test, *, n_centroids=256, patch=6, n_patches=50_0
             distances = (squared + (centroids * centroids).sum(dim=1)).clamp_min(0).sqrt()
             active = (distances.mean(dim=2, keepdim=True) - distances).clamp_min(0)
             active = active.reshape(images.shape[0], side, side, n_centroids)
-            quarters = [active[:, rows, cols].sum(dim=(1, 2))
-                        for rows in (slice(0, half), slice(half, None))
-                        for cols in (slice(0, half), slice(half, None))]
+            quarters = [
+                active[:, rows, cols].sum(dim=(1, 2))
+                for rows in (slice(0, half), slice(half, None))
+                for cols in (slice(0, half), slice(half, None))
+            ]
             features.append(torch.cat(quarters, dim=1))
         return torch.cat(features)
 

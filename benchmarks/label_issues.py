@@ -57,9 +57,21 @@ METHODS = {
 SCORE = "normalized_margin"
 METRICS = ("auroc", "precision", "recall", "f1", "flagged_share", "seconds")
 FIELDS = (
-    "dataset", "n_samples", "noise_kind", "noise_rate", "seed", "method",
-    "auroc", "precision", "recall", "f1", "n_flagged", "n_flipped", "flagged_share",
-    "estimated_noise_rate", "seconds",
+    "dataset",
+    "n_samples",
+    "noise_kind",
+    "noise_rate",
+    "seed",
+    "method",
+    "auroc",
+    "precision",
+    "recall",
+    "f1",
+    "n_flagged",
+    "n_flipped",
+    "flagged_share",
+    "estimated_noise_rate",
+    "seconds",
 )
 
 
@@ -247,8 +259,12 @@ def run_benchmark(datasets, seeds, params, log=sys.stderr):
                 for method, runner in runners.items():
                     issues, quality, seconds, *estimate = runner(X, y_noisy, seed, **params)
                     row = {
-                        "dataset": name, "n_samples": y.size, "noise_kind": kind,
-                        "noise_rate": rate, "seed": seed, "method": method,
+                        "dataset": name,
+                        "n_samples": y.size,
+                        "noise_kind": kind,
+                        "noise_rate": rate,
+                        "seed": seed,
+                        "method": method,
                         **mask_scores(flipped, issues, quality),
                         "estimated_noise_rate": estimate[0] if estimate else np.nan,
                         "seconds": seconds,
@@ -350,18 +366,18 @@ def render_markdown(rows, *, command, seeds, params, dataset_notes, minutes):
         f"- Noise: `make_noisy_labels(y, rate, kind=kind, random_state=seed)` on all samples "
         f"(exactly `round(rate * N)` flips); seeds {', '.join(map(str, seeds))}.",
         "- Methods:",
-        "  - (a) `PDiffClassifier(noise_rate=\"auto\").find_label_issues(X, y)`: one "
+        '  - (a) `PDiffClassifier(noise_rate="auto").find_label_issues(X, y)`: one '
         "P-DIFF training run; flags the `round(noise_rate_ * N)` examples of lowest "
         "`training_label_quality_`. AUROC of `-training_label_quality_`.",
-        "  - (b) `PDiffClassifier(noise_rate=\"auto\").find_label_issues(X, y, cv=5)`: "
+        '  - (b) `PDiffClassifier(noise_rate="auto").find_label_issues(X, y, cv=5)`: '
         "P-DIFF training in 5 stratified folds, out-of-fold `pred_probs` to "
         "`cleanlab.filter.find_label_issues`. AUROC of cleanlab's `normalized_margin` "
         "of those same `pred_probs` (read from the call, no second run).",
         "  - (c) cleanlab's standard recipe: `cross_val_predict(PDiffClassifier("
         "noise_rate=0.0), X, y, cv=StratifiedKFold(5, shuffle=True, random_state=seed), "
-        "method=\"predict_proba\")`, then `cleanlab.filter.find_label_issues(y, pred_probs)`. "
+        'method="predict_proba")`, then `cleanlab.filter.find_label_issues(y, pred_probs)`. '
         "AUROC of `cleanlab.rank.get_label_quality_scores(y, pred_probs, "
-        "method=\"normalized_margin\")`.",
+        'method="normalized_margin")`.',
         "- Metrics against the truly flipped mask: AUROC of the score ranking; precision, "
         "recall and F1 of the flagged mask; flagged share = flagged / N (compare with the "
         "noise rate); seconds = wall time (`time.perf_counter`) of the method's call(s), "
@@ -383,8 +399,7 @@ def render_markdown(rows, *, command, seeds, params, dataset_notes, minutes):
         ]
         for kind, rate in NOISES:
             for method, label in METHODS.items():
-                cell = _select(rows, dataset=name, noise_kind=kind, noise_rate=rate,
-                               method=method)
+                cell = _select(rows, dataset=name, noise_kind=kind, noise_rate=rate, method=method)
                 if not cell:
                     continue
                 values = [
@@ -408,21 +423,26 @@ def main(argv=None):
     argv : list of str, default=None
         Arguments; ``None`` reads ``sys.argv``.
     """
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.label_issues",
-                                     description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.label_issues", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 (default 3)")
     parser.add_argument("--out", default="benchmark-out", help="CSV directory")
     parser.add_argument("--doc", default="docs/label_issues.md", help="results page")
-    parser.add_argument("--datasets", nargs="+", default=["digits", "mnist1d"],
-                        choices=["digits", "mnist1d"])
+    parser.add_argument(
+        "--datasets", nargs="+", default=["digits", "mnist1d"], choices=["digits", "mnist1d"]
+    )
     parser.add_argument("--mnist1d-samples", type=int, default=4000)
     parser.add_argument(
-        "--threads", type=int, default=1,
+        "--threads",
+        type=int,
+        default=1,
         help="torch.set_num_threads value; 0 leaves torch's default (default 1: on a "
-             "shared 2-core machine, 2 threads ran up to 60x slower and far noisier)",
+        "shared 2-core machine, 2 threads ran up to 60x slower and far noisier)",
     )
-    parser.add_argument("--max-epochs", type=int, default=None,
-                        help="override max_epochs (smoke tests only)")
+    parser.add_argument(
+        "--max-epochs", type=int, default=None, help="override max_epochs (smoke tests only)"
+    )
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     if args.threads:

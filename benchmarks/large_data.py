@@ -125,11 +125,15 @@ def state_sizes(clf, n_samples):
     rows = []
     for name, buffer in clf.net_.criterion_.named_buffers():
         per_example = n_samples in buffer.shape
-        rows.append({
-            "buffer": name, "shape": list(buffer.shape), "dtype": str(buffer.dtype),
-            "bytes": buffer.numel() * buffer.element_size(),
-            "kind": "per-example" if per_example else "window",
-        })
+        rows.append(
+            {
+                "buffer": name,
+                "shape": list(buffer.shape),
+                "dtype": str(buffer.dtype),
+                "bytes": buffer.numel() * buffer.element_size(),
+                "kind": "per-example" if per_example else "window",
+            }
+        )
     return rows
 
 
@@ -145,8 +149,12 @@ def child(spec):
 
     if spec["threads"]:
         torch.set_num_threads(spec["threads"])
-    result = {"kind": spec["kind"], "batch_size": spec.get("batch_size"),
-              "threads": torch.get_num_threads(), "import_seconds": time.perf_counter() - start}
+    result = {
+        "kind": spec["kind"],
+        "batch_size": spec.get("batch_size"),
+        "threads": torch.get_num_threads(),
+        "import_seconds": time.perf_counter() - start,
+    }
     result["baseline"], _ = memory()
     if spec["kind"] == "imports":
         result["peak"], result["ru_maxrss"] = memory()[1], ru_maxrss()
@@ -154,8 +162,12 @@ def child(spec):
 
     start = time.perf_counter()
     X, y_clean, y = make_data(spec["n_samples"], spec["n_features"])
-    result.update(n_samples=X.shape[0], data_bytes=X.nbytes,
-                  data_seconds=time.perf_counter() - start, after_data=memory()[0])
+    result.update(
+        n_samples=X.shape[0],
+        data_bytes=X.nbytes,
+        data_seconds=time.perf_counter() - start,
+        after_data=memory()[0],
+    )
     kind, path = spec["kind"], spec.get("model")
     # Only the step measurement resets the peak counter: the others report the whole process.
     profiler = StepProfiler(enabled=kind == "steps")
@@ -164,27 +176,36 @@ def child(spec):
         from cleanlab_pdiff import _skorch
 
         result["reset_supported"] = reset_peak()
-        for name in ("validate_data", "check_feature_scale", "check_classification_targets",
-                     "_encode_labels", "_targets"):
+        for name in (
+            "validate_data",
+            "check_feature_scale",
+            "check_classification_targets",
+            "_encode_labels",
+            "_targets",
+        ):
             profiler.wrap(classifier_module, name, name)
         for name in ("_set_fitted",):
             profiler.wrap(PDiffClassifier, name, name)
-        for name, label in (("initialize", "skorch: initialize"),
-                            ("fit_loop", "skorch: fit_loop (training)"),
-                            ("predict_proba", "skorch: predict_proba")):
+        for name, label in (
+            ("initialize", "skorch: initialize"),
+            ("fit_loop", "skorch: fit_loop (training)"),
+            ("predict_proba", "skorch: predict_proba"),
+        ):
             profiler.wrap(_skorch.PDiffNet, name, label)
 
     if kind in ("fit", "fit-small", "fit+predict", "steps"):
-        clf = PDiffClassifier(max_epochs=spec["epochs"], batch_size=spec["batch_size"],
-                              random_state=0)
+        clf = PDiffClassifier(
+            max_epochs=spec["epochs"], batch_size=spec["batch_size"], random_state=0
+        )
         with profiler.step("PDiffClassifier.fit"):
             start = time.perf_counter()
             clf.fit(X, y)
             result["fit_seconds"] = time.perf_counter() - start
         result["epoch_seconds"] = [float(s) for s in clf.history_[:, "dur"]]
         result["state"] = state_sizes(clf, X.shape[0])
-        result["parameter_bytes"] = sum(p.numel() * p.element_size()
-                                        for p in clf.net_.module_.parameters())
+        result["parameter_bytes"] = sum(
+            p.numel() * p.element_size() for p in clf.net_.module_.parameters()
+        )
         result["after_fit"] = memory()[0]
         if kind == "fit" and path:
             with open(path, "wb") as handle:
@@ -204,17 +225,27 @@ def child(spec):
             before = memory()[0]
             trimmed = malloc_trim()
             if trimmed is not None:
-                profiler.records.append({
-                    "step": "malloc_trim(0) after predict_proba", "depth": 0, "start": before,
-                    "peak": before, "end": memory()[0], "seconds": 0.0,
-                })
+                profiler.records.append(
+                    {
+                        "step": "malloc_trim(0) after predict_proba",
+                        "depth": 0,
+                        "start": before,
+                        "peak": before,
+                        "end": memory()[0],
+                        "seconds": 0.0,
+                    }
+                )
     result["peak"], result["ru_maxrss"] = memory()[1], ru_maxrss()
     if kind == "steps":
         # The counter was reset before each step: the process's peak is the steps' largest.
         result["peak"] = max([result["peak"], *(r["peak"] for r in profiler.records)])
         result["steps"] = profiler.records
-    result["versions"] = {"torch": torch.__version__, "cleanlab_pdiff": cleanlab_pdiff.__version__,
-                          "numpy": np.__version__, "python": platform.python_version()}
+    result["versions"] = {
+        "torch": torch.__version__,
+        "cleanlab_pdiff": cleanlab_pdiff.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+    }
     return result
 
 
@@ -226,23 +257,36 @@ def run_child(spec, log=sys.stderr):
         raise RuntimeError(f"{spec} failed:\n{done.stderr}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
     peak = (result["peak"] - result["baseline"]) / MIB
-    print(f"{spec['kind']:12} batch {spec.get('batch_size')}: peak {result['peak'] / MIB:.0f} "
-          f"MiB, {peak:.0f} MiB above the baseline", file=log, flush=True)
+    print(
+        f"{spec['kind']:12} batch {spec.get('batch_size')}: peak {result['peak'] / MIB:.0f} "
+        f"MiB, {peak:.0f} MiB above the baseline",
+        file=log,
+        flush=True,
+    )
     return result
 
 
 def run(n_samples, n_features, epochs, batch_sizes, threads, repeats, out):
     """Run every measurement ``repeats`` times, each in its own process; return the results."""
-    common = {"n_samples": n_samples, "n_features": n_features, "epochs": epochs,
-              "threads": threads}
+    common = {
+        "n_samples": n_samples,
+        "n_features": n_features,
+        "epochs": epochs,
+        "threads": threads,
+    }
     results = []
     for repeat in range(repeats):
-        specs = [{"kind": "imports"}, {"kind": "data"},
-                 {"kind": "fit-small", "n_samples": SMALL, "batch_size": batch_sizes[0]}]
+        specs = [
+            {"kind": "imports"},
+            {"kind": "data"},
+            {"kind": "fit-small", "n_samples": SMALL, "batch_size": batch_sizes[0]},
+        ]
         for batch_size in batch_sizes:
             model = str(Path(out).resolve() / f"large_data-model-{batch_size}.pkl")
-            specs += [{"kind": "fit", "batch_size": batch_size, "model": model},
-                      {"kind": "predict", "batch_size": batch_size, "model": model}]
+            specs += [
+                {"kind": "fit", "batch_size": batch_size, "model": model},
+                {"kind": "predict", "batch_size": batch_size, "model": model},
+            ]
         specs.append({"kind": "fit+predict", "batch_size": batch_sizes[0]})
         if repeat == 0:
             specs.append({"kind": "steps", "batch_size": batch_sizes[0]})
@@ -255,10 +299,15 @@ def run(n_samples, n_features, epochs, batch_sizes, threads, repeats, out):
 
 # --------------------------------------------------------------------------- report
 
-LABELS = {"imports": "imports (baseline)", "data": "generate the data",
-          "fit-small": "fit on 1,000 rows (fixed cost)", "fit": "fit",
-          "predict": "predict_proba", "fit+predict": "fit + predict_proba",
-          "steps": "fit + predict_proba (step probes on)"}
+LABELS = {
+    "imports": "imports (baseline)",
+    "data": "generate the data",
+    "fit-small": "fit on 1,000 rows (fixed cost)",
+    "fit": "fit",
+    "predict": "predict_proba",
+    "fit+predict": "fit + predict_proba",
+    "steps": "fit + predict_proba (step probes on)",
+}
 
 
 def _mib(value):
@@ -296,8 +345,12 @@ def render(results, *, command):
     worst = 0.0
     for (kind, batch_size), runs in groups.items():
         above = [r["peak"] - r["baseline"] for r in runs]
-        seconds = [{"imports": r["import_seconds"], "data": r.get("data_seconds")}.get(
-            kind, (r.get("fit_seconds") or 0) + (r.get("predict_seconds") or 0)) for r in runs]
+        seconds = [
+            {"imports": r["import_seconds"], "data": r.get("data_seconds")}.get(
+                kind, (r.get("fit_seconds") or 0) + (r.get("predict_seconds") or 0)
+            )
+            for r in runs
+        ]
         if kind not in ("imports", "fit-small", "data"):
             worst = max(worst, max(above) / size)
         lines.append(
@@ -306,43 +359,65 @@ def render(results, *, command):
             f"{np.median(above) / size:.2f} ({max(above) / size:.2f}) | "
             f"{np.median(seconds):.1f} |"
         )
-    lines += ["", f"Largest peak of a fit or predict_proba process: **{worst:.2f} x data** "
-              f"above the baseline."]
-    lines += ["", "Epoch time and accuracy against the clean (planted) labels:", "",
-              "| batch size | epoch seconds | predict_proba seconds | accuracy on clean labels |",
-              "|---|---|---|---|"]
+    lines += [
+        "",
+        f"Largest peak of a fit or predict_proba process: **{worst:.2f} x data** "
+        f"above the baseline.",
+    ]
+    lines += [
+        "",
+        "Epoch time and accuracy against the clean (planted) labels:",
+        "",
+        "| batch size | epoch seconds | predict_proba seconds | accuracy on clean labels |",
+        "|---|---|---|---|",
+    ]
     for batch_size in dict.fromkeys(r["batch_size"] for r in fits):
         mine = [r for r in fits if r["batch_size"] == batch_size]
         predicts = [r for r in results if r["kind"] == "predict" and r["batch_size"] == batch_size]
         epochs = [s for r in mine for s in r["epoch_seconds"]]
         predict = [r["predict_seconds"] for r in predicts] or [float("nan")]
         accuracy = predicts[0]["accuracy_clean"] if predicts else float("nan")
-        lines.append(f"| {batch_size} | {np.median(epochs):.1f} | {np.median(predict):.1f} | "
-                     f"{accuracy:.3f} |")
+        lines.append(
+            f"| {batch_size} | {np.median(epochs):.1f} | {np.median(predict):.1f} | "
+            f"{accuracy:.3f} |"
+        )
     if fits:
         r = fits[0]
-        lines += ["", f"P-DIFF state held by the fitted criterion (batch size {r['batch_size']}; "
-                  f"buffers, `numel * element_size`):", "",
-                  "| buffer | shape | dtype | bytes | kind |", "|---|---|---|---|---|"]
+        lines += [
+            "",
+            f"P-DIFF state held by the fitted criterion (batch size {r['batch_size']}; "
+            f"buffers, `numel * element_size`):",
+            "",
+            "| buffer | shape | dtype | bytes | kind |",
+            "|---|---|---|---|---|",
+        ]
         for s in r["state"]:
             shape = " x ".join(str(d) for d in s["shape"]) or "scalar"
-            lines.append(f"| `{s['buffer']}` | {shape} | {s['dtype'].replace('torch.', '')} | "
-                         f"{s['bytes']:,} | {s['kind']} |")
+            lines.append(
+                f"| `{s['buffer']}` | {shape} | {s['dtype'].replace('torch.', '')} | "
+                f"{s['bytes']:,} | {s['kind']} |"
+            )
         for kind in ("window", "per-example"):
             total = sum(s["bytes"] for s in r["state"] if s["kind"] == kind)
             lines.append(f"| **{kind} total** | | | **{total:,}** | {total / size:.4f} x data |")
         lines.append(f"| *network parameters (for scale)* | | | {r['parameter_bytes']:,} | |")
     steps = next((r for r in results if r["kind"] == "steps"), None)
     if steps and steps.get("reset_supported"):
-        lines += ["", f"Where the memory goes (batch size {steps['batch_size']}): each step's "
-                  f"peak above the RSS at its start, and what it still holds at its end; "
-                  f"nested steps are indented.", "",
-                  "| step | peak above start (MiB) | held at end (MiB) | seconds |",
-                  "|---|---|---|---|"]
+        lines += [
+            "",
+            f"Where the memory goes (batch size {steps['batch_size']}): each step's "
+            f"peak above the RSS at its start, and what it still holds at its end; "
+            f"nested steps are indented.",
+            "",
+            "| step | peak above start (MiB) | held at end (MiB) | seconds |",
+            "|---|---|---|---|",
+        ]
         for s in steps["steps"]:
             name = "&nbsp;&nbsp;&nbsp;&nbsp;" * s["depth"] + f"`{s['step']}`"
-            lines.append(f"| {name} | {(s['peak'] - s['start']) / MIB:.0f} | "
-                         f"{(s['end'] - s['start']) / MIB:+.0f} | {s['seconds']:.1f} |")
+            lines.append(
+                f"| {name} | {(s['peak'] - s['start']) / MIB:.0f} | "
+                f"{(s['end'] - s['start']) / MIB:+.0f} | {s['seconds']:.1f} |"
+            )
     return "\n".join(lines)
 
 
@@ -352,13 +427,26 @@ def main(argv=None):
     parser.add_argument("--n-samples", type=int, default=1_000_000)
     parser.add_argument("--n-features", type=int, default=128)
     parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[128, 1024],
-                        help="batch sizes to fit with; the first one is also used for the "
-                             "fit + predict_proba and step measurements")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch threads in the measured processes (0: torch's default)")
-    parser.add_argument("--repeats", type=int, default=3,
-                        help="times each measurement runs (in a fresh process each time)")
+    parser.add_argument(
+        "--batch-sizes",
+        type=int,
+        nargs="+",
+        default=[128, 1024],
+        help="batch sizes to fit with; the first one is also used for the "
+        "fit + predict_proba and step measurements",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads in the measured processes (0: torch's default)",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="times each measurement runs (in a fresh process each time)",
+    )
     parser.add_argument("--out", default="benchmark-out")
     parser.add_argument("--doc", default="docs/large_data.md")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -368,8 +456,15 @@ def main(argv=None):
         return
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    results = run(args.n_samples, args.n_features, args.epochs, args.batch_sizes,
-                  args.threads, args.repeats, out)
+    results = run(
+        args.n_samples,
+        args.n_features,
+        args.epochs,
+        args.batch_sizes,
+        args.threads,
+        args.repeats,
+        out,
+    )
     with open(out / "large_data.json", "w") as handle:
         json.dump(results, handle, indent=1)
     command = "python -m benchmarks.large_data " + " ".join(argv or sys.argv[1:])

@@ -300,8 +300,7 @@ def run_pdiff(data, schedule, seed, device, *, record=False, clean_only=False, *
     clf.fit(X, y)
     seconds = time.perf_counter() - start
     estimate = clf.noise_rate_ if params.get("noise_rate") == "auto" else math.nan
-    return _result(tester.accuracies_, seconds - tester.seconds_, estimate,
-                   clf if record else None)
+    return _result(tester.accuracies_, seconds - tester.seconds_, estimate, clf if record else None)
 
 
 def run_gce(data, schedule, seed, device, *, record=False, q=0.7):
@@ -359,9 +358,9 @@ def _evaluate(model, X, y, batch_size, device):
     correct = 0
     with torch.no_grad():
         for start in range(0, X.shape[0], batch_size):
-            batch = torch.as_tensor(X[start:start + batch_size], device=device)
+            batch = torch.as_tensor(X[start : start + batch_size], device=device)
             predicted = model(batch).argmax(dim=1).cpu().numpy()
-            correct += int((predicted == y[start:start + batch_size]).sum())
+            correct += int((predicted == y[start : start + batch_size]).sum())
     return correct / X.shape[0]
 
 
@@ -402,8 +401,9 @@ def run_coteaching(data, schedule, seed, device, *, record=False):
     with _seeded(seed, device):
         models = [data.module(data.X.shape[1], data.n_classes).to(device) for _ in range(2)]
         optimizers = [
-            schedule.optimizer_class()(m.parameters(), lr=schedule.lr,
-                                       weight_decay=schedule.weight_decay)
+            schedule.optimizer_class()(
+                m.parameters(), lr=schedule.lr, weight_decay=schedule.weight_decay
+            )
             for m in models
         ]
         schedulers = [MultiStepLR(o, list(schedule.milestones), 0.1) for o in optimizers]
@@ -437,8 +437,9 @@ def run_coteaching(data, schedule, seed, device, *, record=False):
                 scheduler.step()
             if epoch >= schedule.epochs - schedule.last:
                 tick = time.perf_counter()
-                accuracies.append(_evaluate(models[0], data.X_test, data.y_test,
-                                            schedule.batch_size, device))
+                accuracies.append(
+                    _evaluate(models[0], data.X_test, data.y_test, schedule.batch_size, device)
+                )
                 eval_seconds += time.perf_counter() - tick
         seconds = time.perf_counter() - start
     return _result(accuracies, seconds - eval_seconds)
@@ -480,16 +481,16 @@ def run_cleanlearning(data, schedule, seed, device, *, record=False):
     try:
         start = time.perf_counter()
         # n_jobs=1: cleanlab's pool of processes would compete with the benchmark's workers.
-        cleaner = CleanLearning(clf, seed=seed, cv_n_folds=schedule.cv_folds,
-                                find_label_issues_kwargs={"n_jobs": 1})
+        cleaner = CleanLearning(
+            clf, seed=seed, cv_n_folds=schedule.cv_folds, find_label_issues_kwargs={"n_jobs": 1}
+        )
         issues = cleaner.find_label_issues(data.X, data.y_noisy)
         clf.set_params(callbacks=[("test_accuracy", tester), *schedule.lr_callbacks()])
         cleaner.fit(data.X, data.y_noisy, label_issues=issues)
         seconds = time.perf_counter() - start
     finally:
         np.random.set_state(state)  # noqa: NPY002
-    return _result(tester.accuracies_, seconds - tester.seconds_,
-                   issues["is_label_issue"].mean())
+    return _result(tester.accuracies_, seconds - tester.seconds_, issues["is_label_issue"].mean())
 
 
 @dataclass(frozen=True)
@@ -511,14 +512,21 @@ METHODS = {
     "cleanlearning": Method("CleanLearning", run_cleanlearning),
     "pdiff_true": Method("P-DIFF, true rate", run_pdiff, {"noise_rate": "true"}),
     "pdiff_auto": Method("P-DIFF auto", run_pdiff, {"noise_rate": "auto"}),
-    "pdiff_per_class": Method("P-DIFF auto, per_class", run_pdiff,
-                              {"noise_rate": "auto", "per_class": True}, option=True),
-    "pdiff_soft": Method("P-DIFF auto, soft", run_pdiff,
-                         {"noise_rate": "auto", "weighting": "soft"}, option=True),
-    "pdiff_negative": Method("P-DIFF auto, negative_learning", run_pdiff,
-                             {"noise_rate": "auto", "negative_learning": True}, option=True),
-    "oracle": Method("oracle (clean examples only)", run_pdiff,
-                     {"noise_rate": 0.0, "clean_only": True}),
+    "pdiff_per_class": Method(
+        "P-DIFF auto, per_class", run_pdiff, {"noise_rate": "auto", "per_class": True}, option=True
+    ),
+    "pdiff_soft": Method(
+        "P-DIFF auto, soft", run_pdiff, {"noise_rate": "auto", "weighting": "soft"}, option=True
+    ),
+    "pdiff_negative": Method(
+        "P-DIFF auto, negative_learning",
+        run_pdiff,
+        {"noise_rate": "auto", "negative_learning": True},
+        option=True,
+    ),
+    "oracle": Method(
+        "oracle (clean examples only)", run_pdiff, {"noise_rate": 0.0, "clean_only": True}
+    ),
 }
 
 

@@ -65,9 +65,14 @@ def epoch_times(method, module, X, y, epochs, device, batch_size=128):
         loaders = {"iterator_train": batch_loader, "iterator_valid": batch_loader}
         torch.manual_seed(0)
         net = NeuralNetClassifier(
-            copy.deepcopy(module), criterion=torch.nn.CrossEntropyLoss,
-            optimizer=torch.optim.Adam, train_split=None, iterator_train__shuffle=True,
-            verbose=0, **common, **(loaders if "batch" in method else {}),
+            copy.deepcopy(module),
+            criterion=torch.nn.CrossEntropyLoss,
+            optimizer=torch.optim.Adam,
+            train_split=None,
+            iterator_train__shuffle=True,
+            verbose=0,
+            **common,
+            **(loaders if "batch" in method else {}),
         )
         history = net.fit(X, y).history
     return list(history[:, "dur"])
@@ -85,10 +90,20 @@ def run(device, rounds, epochs, log=sys.stderr):
             for method in METHODS:
                 times = epoch_times(method, module, X, y, epochs, device, batch_size)
                 seconds = float(np.median(times[1:]))
-                print(f"{case} | {method} | round {round_}: {seconds:.3f} s/epoch",
-                      file=log, flush=True)
-                rows.append({"case": case, "n_samples": n_samples, "method": method,
-                             "round": round_, "epoch_seconds": seconds})
+                print(
+                    f"{case} | {method} | round {round_}: {seconds:.3f} s/epoch",
+                    file=log,
+                    flush=True,
+                )
+                rows.append(
+                    {
+                        "case": case,
+                        "n_samples": n_samples,
+                        "method": method,
+                        "round": round_,
+                        "epoch_seconds": seconds,
+                    }
+                )
     return rows
 
 
@@ -106,8 +121,11 @@ def render(rows, *, device, command, threads):
     ]
     for case in CASES:
         bases = [
-            {r["round"]: r["epoch_seconds"] for r in rows
-             if r["case"] == case and r["method"] == base}
+            {
+                r["round"]: r["epoch_seconds"]
+                for r in rows
+                if r["case"] == case and r["method"] == base
+            }
             for base in ("skorch", "skorch, batch loading")
         ]
         for method in METHODS:
@@ -121,7 +139,8 @@ def render(rows, *, device, command, threads):
                 cells.append(f"{np.median(ratios):.3f} ({min(ratios):.3f}-{max(ratios):.3f})")
             lines.append(
                 f"| {case} | {mine[0]['n_samples']} | {method} | {np.median(seconds):.3f} | "
-                + " | ".join(cells) + " |"
+                + " | ".join(cells)
+                + " |"
             )
     return "\n".join(lines)
 
@@ -132,8 +151,7 @@ def main(argv=None):
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=0,
-                        help="torch threads (0: torch's default)")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--out", default="benchmark-out")
     parser.add_argument("--doc", default="docs/overhead.md")
     args = parser.parse_args(argv)
@@ -147,8 +165,9 @@ def main(argv=None):
         writer.writeheader()
         writer.writerows(rows)
     command = "python -m benchmarks.overhead " + " ".join(argv or sys.argv[1:])
-    table = render(rows, device=args.device, command=command.strip(),
-                   threads=torch.get_num_threads())
+    table = render(
+        rows, device=args.device, command=command.strip(), threads=torch.get_num_threads()
+    )
     print(table)
     write_section(args.doc, table, title="P-DIFF's overhead per epoch", key=args.device)
 

@@ -17,10 +17,15 @@ from .report import cpu_name, write_section
 
 #: Colour and line style of each method in the accuracy figure.
 STYLES = {
-    "ce": ("tab:gray", "-"), "coteaching": ("tab:blue", "-"), "gce": ("tab:orange", "-"),
-    "cleanlearning": ("tab:green", "-"), "pdiff_true": ("tab:red", "-"),
-    "pdiff_auto": ("tab:purple", "-"), "pdiff_per_class": ("tab:brown", "--"),
-    "pdiff_soft": ("tab:pink", "--"), "pdiff_negative": ("tab:olive", "--"),
+    "ce": ("tab:gray", "-"),
+    "coteaching": ("tab:blue", "-"),
+    "gce": ("tab:orange", "-"),
+    "cleanlearning": ("tab:green", "-"),
+    "pdiff_true": ("tab:red", "-"),
+    "pdiff_auto": ("tab:purple", "-"),
+    "pdiff_per_class": ("tab:brown", "--"),
+    "pdiff_soft": ("tab:pink", "--"),
+    "pdiff_negative": ("tab:olive", "--"),
     "oracle": ("black", ":"),
 }
 #: Methods P-DIFF is measured against in the summary, and the P-DIFF rows measured.
@@ -97,8 +102,10 @@ def _methods(rows):
 def _noise_order(rows, dataset):
     """Return a dataset's noises by increasing actual noise rate."""
     noises = list(dict.fromkeys(row["noise"] for row in _select(rows, dataset=dataset)))
-    rate = {n: np.median(_values(_select(rows, dataset=dataset, noise=n), "actual_noise_rate"))
-            for n in noises}
+    rate = {
+        n: np.median(_values(_select(rows, dataset=dataset, noise=n), "actual_noise_rate"))
+        for n in noises
+    }
     return sorted(noises, key=lambda n: (rate[n], n))
 
 
@@ -175,8 +182,11 @@ def _summary_table(rows, dataset):
     ]
     best = {}
     for noise in noises:
-        candidates = [medians[dataset, noise, m] for m in methods
-                      if m != "oracle" and (dataset, noise, m) in medians]
+        candidates = [
+            medians[dataset, noise, m]
+            for m in methods
+            if m != "oracle" and (dataset, noise, m) in medians
+        ]
         best[noise] = max(candidates) if candidates else None
     for method in methods:
         cells = []
@@ -199,8 +209,9 @@ def _detail_table(rows, dataset):
     cuda = not np.isnan(_values(_select(rows, dataset=dataset), "peak_cuda_mb")).all()
     memory_key = "peak_cuda_mb" if cuda else "peak_rss_mb"
     for noise in _noise_order(rows, dataset):
-        actual = median_range(_values(_select(rows, dataset=dataset, noise=noise),
-                                      "actual_noise_rate"))
+        actual = median_range(
+            _values(_select(rows, dataset=dataset, noise=noise), "actual_noise_rate")
+        )
         for method in _methods(rows):
             cell = _select(rows, dataset=dataset, noise=noise, method=method)
             if not cell:
@@ -213,8 +224,11 @@ def _detail_table(rows, dataset):
                 median_range(_values(cell, "cpu_seconds"), 1),
                 median_range(_values(cell, memory_key), 0),
             ]
-            lines.append(f"| {noise} (true {actual}) | {METHODS[method].label} | "
-                         + " | ".join(values) + " |")
+            lines.append(
+                f"| {noise} (true {actual}) | {METHODS[method].label} | "
+                + " | ".join(values)
+                + " |"
+            )
     return lines
 
 
@@ -233,8 +247,9 @@ def _schedule_text(schedule):
     )
 
 
-def render_markdown(rows, *, suite, datasets, seeds, command, minutes, jobs, threads, device,
-                    figures):
+def render_markdown(
+    rows, *, suite, datasets, seeds, command, minutes, jobs, threads, device, figures
+):
     """Render the generated part of the results page for one suite.
 
     Parameters
@@ -287,7 +302,7 @@ def render_markdown(rows, *, suite, datasets, seeds, command, minutes, jobs, thr
         "- Accuracy: on the held-out test set, averaged over the last epochs (the paper's "
         "protocol) and at the final epoch. CleanLearning's epochs are those of its final "
         "model, retrained on the examples it kept.",
-        "- Estimated noise rate: `noise_rate_` for P-DIFF with `noise_rate=\"auto\"`; the "
+        '- Estimated noise rate: `noise_rate_` for P-DIFF with `noise_rate="auto"`; the '
         "share of examples pruned for CleanLearning.",
         f"- Fit s: wall time of the method's training, test evaluations excluded "
         f"(CleanLearning's includes its cross-validation); {jobs} fit(s) ran at a time. "
@@ -319,27 +334,42 @@ def render_markdown(rows, *, suite, datasets, seeds, command, minutes, jobs, thr
             if (contender, rival) not in results:
                 continue
             wins, total, lost = results[contender, rival]
-            text = "; ".join(f"{d} {n} {mine:.3f} vs {theirs:.3f}"
-                             for d, n, mine, theirs in lost) or "none"
-            lines.append(f"- {METHODS[contender].label} at or above {METHODS[rival].label}: "
-                         f"{wins} of {total} cells. Below in: {text}.")
+            text = (
+                "; ".join(f"{d} {n} {mine:.3f} vs {theirs:.3f}" for d, n, mine, theirs in lost)
+                or "none"
+            )
+            lines.append(
+                f"- {METHODS[contender].label} at or above {METHODS[rival].label}: "
+                f"{wins} of {total} cells. Below in: {text}."
+            )
     effects = option_effects(rows)
     if effects:
-        lines += ["", "Options against P-DIFF auto (median last-10 accuracy, option minus "
-                  "default, in points):", ""]
+        lines += [
+            "",
+            "Options against P-DIFF auto (median last-10 accuracy, option minus "
+            "default, in points):",
+            "",
+        ]
         for key, cells in effects.items():
             diffs = np.array([d for _, _, d in cells]) * 100
             detail = ", ".join(f"{d} {n} {x * 100:+.1f}" for d, n, x in cells)
-            lines.append(f"- {METHODS[key].label}: better in {int((diffs > 0).sum())}, worse "
-                         f"in {int((diffs < 0).sum())} of {diffs.size} cells, median "
-                         f"{np.median(diffs):+.1f}, mean {diffs.mean():+.1f} ({detail}).")
+            lines.append(
+                f"- {METHODS[key].label}: better in {int((diffs > 0).sum())}, worse "
+                f"in {int((diffs < 0).sum())} of {diffs.size} cells, median "
+                f"{np.median(diffs):+.1f}, mean {diffs.mean():+.1f} ({detail})."
+            )
     lines += [""]
     if figures.get("accuracy"):
-        lines += [f"![Test accuracy per noise and method ({suite} suite)]"
-                  f"({figures['accuracy']})", ""]
+        lines += [
+            f"![Test accuracy per noise and method ({suite} suite)]({figures['accuracy']})",
+            "",
+        ]
     if figures.get("delta"):
-        lines += [f"![P-DIFF's delta distribution, clean against flipped examples ({suite} "
-                  f"suite)]({figures['delta']})", ""]
+        lines += [
+            f"![P-DIFF's delta distribution, clean against flipped examples ({suite} "
+            f"suite)]({figures['delta']})",
+            "",
+        ]
     lines += ["#### Details", ""]
     for dataset in datasets:
         if _select(rows, dataset=dataset.name):
@@ -377,21 +407,34 @@ def render_figures(rows, datasets, folder, *, prefix):
     folder.mkdir(parents=True, exist_ok=True)
     names = [d.name for d in datasets if _select(rows, dataset=d.name)]
     paths = {}
-    figure, axes = pyplot.subplots(1, len(names), figsize=(5.5 * len(names) + 2.5, 4.2),
-                                   layout="constrained", squeeze=False)
+    figure, axes = pyplot.subplots(
+        1, len(names), figsize=(5.5 * len(names) + 2.5, 4.2), layout="constrained", squeeze=False
+    )
     for ax, name in zip(axes[0], names, strict=True):
         noises = _noise_order(rows, name)
         medians = cell_medians(_select(rows, dataset=name))
         for method in _methods(rows):
             colour, line = STYLES.get(method, (None, "-"))
             y = [medians.get((name, n, method), np.nan) for n in noises]
-            ax.plot(range(len(noises)), y, color=colour, linestyle=line, marker="o",
-                    markersize=4, label=METHODS[method].label)
-        rates = [np.median(_values(_select(rows, dataset=name, noise=n), "actual_noise_rate"))
-                 for n in noises]
-        ax.set_xticks(range(len(noises)),
-                      [f"{_short(n)}\n(true {r:.0%})" for n, r in zip(noises, rates, strict=True)],
-                      fontsize="small", rotation=30)
+            ax.plot(
+                range(len(noises)),
+                y,
+                color=colour,
+                linestyle=line,
+                marker="o",
+                markersize=4,
+                label=METHODS[method].label,
+            )
+        rates = [
+            np.median(_values(_select(rows, dataset=name, noise=n), "actual_noise_rate"))
+            for n in noises
+        ]
+        ax.set_xticks(
+            range(len(noises)),
+            [f"{_short(n)}\n(true {r:.0%})" for n, r in zip(noises, rates, strict=True)],
+            fontsize="small",
+            rotation=30,
+        )
         ax.set_title(name, fontsize="medium")
         ax.set_ylabel("test accuracy (last-epochs mean, median over seeds)")
         ax.grid(alpha=0.3)
@@ -403,14 +446,21 @@ def render_figures(rows, datasets, folder, *, prefix):
 
     recorded = [row for row in rows if row.get("model") is not None]
     if recorded:
-        figure, axes = pyplot.subplots(1, len(recorded), figsize=(6.5 * len(recorded), 4.5),
-                                       layout="constrained", squeeze=False)
+        figure, axes = pyplot.subplots(
+            1,
+            len(recorded),
+            figsize=(6.5 * len(recorded), 4.5),
+            layout="constrained",
+            squeeze=False,
+        )
         for ax, row in zip(axes[0], recorded, strict=True):
-            plot_delta_distribution(row["model"], y_true=row["y_true"], y=row["y_noisy"],
-                                    ax=ax)
-            ax.set_title(f"{row['dataset']}, {row['noise']}: P-DIFF auto, seed {row['seed']}"
-                         f"\n(estimated noise rate {row['estimated_noise_rate']:.3f}, true "
-                         f"{row['actual_noise_rate']:.3f})", fontsize="medium")
+            plot_delta_distribution(row["model"], y_true=row["y_true"], y=row["y_noisy"], ax=ax)
+            ax.set_title(
+                f"{row['dataset']}, {row['noise']}: P-DIFF auto, seed {row['seed']}"
+                f"\n(estimated noise rate {row['estimated_noise_rate']:.3f}, true "
+                f"{row['actual_noise_rate']:.3f})",
+                fontsize="medium",
+            )
         paths["delta"] = folder / f"{prefix}_delta.png"
         figure.savefig(paths["delta"], dpi=80)
         pyplot.close(figure)

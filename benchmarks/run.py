@@ -50,10 +50,25 @@ DIGIT_PAIRS = {2: 7, 3: 8, 5: 6, 6: 5, 7: 1}
 CIFAR_PAIRS = {9: 1, 2: 0, 4: 7, 3: 5, 5: 3}
 
 FIELDS = (
-    "suite", "dataset", "n_train", "n_test", "noise", "noise_kind", "noise_rate",
-    "actual_noise_rate", "seed", "method", "acc_last10", "acc_final",
-    "estimated_noise_rate", "fit_seconds", "cpu_seconds", "peak_rss_mb", "peak_cuda_mb",
-    "epochs", "device",
+    "suite",
+    "dataset",
+    "n_train",
+    "n_test",
+    "noise",
+    "noise_kind",
+    "noise_rate",
+    "actual_noise_rate",
+    "seed",
+    "method",
+    "acc_last10",
+    "acc_final",
+    "estimated_noise_rate",
+    "fit_seconds",
+    "cpu_seconds",
+    "peak_rss_mb",
+    "peak_cuda_mb",
+    "epochs",
+    "device",
 )
 
 
@@ -131,7 +146,9 @@ class Dataset:
 
 
 SYNTHETIC = (
-    Noise("symmetric", 0.2), Noise("symmetric", 0.5), Noise("pair", 0.45),
+    Noise("symmetric", 0.2),
+    Noise("symmetric", 0.5),
+    Noise("pair", 0.45),
     Noise("asymmetric", 0.2),
 )
 HUMAN = tuple(Noise("human", human=name) for name in cifar.HUMAN_LABELS)
@@ -144,10 +161,13 @@ SUITES = {
         "seeds": (0,),
         "datasets": (
             Dataset(
-                "digits", DataSpec("digits"),
+                "digits",
+                DataSpec("digits"),
                 Schedule(epochs=3, t_k=1, batch_size=128, lr=1e-3, cv_folds=2, last=2),
-                (Noise("symmetric", 0.5),), Noise("symmetric", 0.5),
-                "sklearn's digits, 30% held out", MLP_NOTE,
+                (Noise("symmetric", 0.5),),
+                Noise("symmetric", 0.5),
+                "sklearn's digits, 30% held out",
+                MLP_NOTE,
             ),
         ),
     },
@@ -155,21 +175,28 @@ SUITES = {
         "seeds": (0, 1, 2),
         "datasets": (
             Dataset(
-                "digits", DataSpec("digits"), TABULAR_QUICK, SYNTHETIC, Noise("symmetric", 0.5),
+                "digits",
+                DataSpec("digits"),
+                TABULAR_QUICK,
+                SYNTHETIC,
+                Noise("symmetric", 0.5),
                 "sklearn's 8x8 digits: 1258 train / 539 test (stratified 30% held out)",
                 MLP_NOTE,
             ),
             Dataset(
-                "mnist1d", DataSpec("mnist1d", n_samples=4000), TABULAR_QUICK, SYNTHETIC,
+                "mnist1d",
+                DataSpec("mnist1d", n_samples=4000),
+                TABULAR_QUICK,
+                SYNTHETIC,
                 Noise("symmetric", 0.5),
                 "4000 MNIST-1D signals (`make_dataset`, seed 42): 3000 train / 1000 test",
                 MLP_NOTE,
             ),
             Dataset(
-                "cifar10", DataSpec("cifar10", n_samples=5000, n_test=2000, features="kmeans"),
+                "cifar10",
+                DataSpec("cifar10", n_samples=5000, n_test=2000, features="kmeans"),
                 Schedule(epochs=30, t_k=6, batch_size=128, lr=1e-3, cv_folds=3),
-                (*HUMAN, Noise("symmetric", 0.5), Noise("pair", 0.45),
-                 Noise("asymmetric", 0.2)),
+                (*HUMAN, Noise("symmetric", 0.5), Noise("pair", 0.45), Noise("asymmetric", 0.2)),
                 Noise("human", human="worse"),
                 "CIFAR-10 subset: 5000 training images (500 per class, drawn once with seed "
                 "0) with their CIFAR-10N labels, 2000 test images (200 per class); each "
@@ -202,21 +229,39 @@ SUITES = {
         "seeds": (0, 1, 2),
         "datasets": (
             Dataset(
-                "digits", DataSpec("digits"), TABULAR_FULL, SYNTHETIC, Noise("symmetric", 0.5),
+                "digits",
+                DataSpec("digits"),
+                TABULAR_FULL,
+                SYNTHETIC,
+                Noise("symmetric", 0.5),
                 "sklearn's 8x8 digits: 1258 train / 539 test (stratified 30% held out)",
                 MLP_NOTE,
             ),
             Dataset(
-                "mnist1d", DataSpec("mnist1d", n_samples=10000), TABULAR_FULL, SYNTHETIC,
+                "mnist1d",
+                DataSpec("mnist1d", n_samples=10000),
+                TABULAR_FULL,
+                SYNTHETIC,
                 Noise("symmetric", 0.5),
                 "10000 MNIST-1D signals (`make_dataset`, seed 42): 7000 train / 3000 test",
                 MLP_NOTE,
             ),
             Dataset(
-                "cifar10", DataSpec("cifar10", n_samples=50000, n_test=10000),
-                Schedule(epochs=200, t_k=20, batch_size=128, lr=1e-3, optimizer="sgd",
-                         momentum=0.9, weight_decay=5e-4, milestones=(100, 150), cv_folds=5),
-                (*HUMAN, *SYNTHETIC), Noise("human", human="worse"),
+                "cifar10",
+                DataSpec("cifar10", n_samples=50000, n_test=10000),
+                Schedule(
+                    epochs=200,
+                    t_k=20,
+                    batch_size=128,
+                    lr=1e-3,
+                    optimizer="sgd",
+                    momentum=0.9,
+                    weight_decay=5e-4,
+                    milestones=(100, 150),
+                    cv_folds=5,
+                ),
+                (*HUMAN, *SYNTHETIC),
+                Noise("human", human="worse"),
                 "CIFAR-10: all 50,000 training images with their CIFAR-10N labels, all "
                 "10,000 test images, 32x32",
                 "`CNN9` (the paper's 9-layer CNN) with random horizontal flips",
@@ -247,10 +292,14 @@ def load_data(spec, data_dir=None, cache_dir=None):
     """
     human = {}
     if spec.source == "cifar10":
-        loaded = cifar.load_cifar10n(spec.n_samples, spec.n_test, data_dir=data_dir,
-                                     size=spec.image_size, cache_dir=cache_dir)
-        X, y, X_test, y_test = (loaded[key] for key in ("X_train", "y_train", "X_test",
-                                                        "y_test"))
+        loaded = cifar.load_cifar10n(
+            spec.n_samples,
+            spec.n_test,
+            data_dir=data_dir,
+            size=spec.image_size,
+            cache_dir=cache_dir,
+        )
+        X, y, X_test, y_test = (loaded[key] for key in ("X_train", "y_train", "X_test", "y_test"))
         human = loaded["noisy"]
         if spec.features == "kmeans":
             X, X_test = _cached_kmeans_features(spec, X, X_test, cache_dir)
@@ -258,8 +307,9 @@ def load_data(spec, data_dir=None, cache_dir=None):
         elif spec.cnn_width == 128 and spec.image_size >= cifar.CNN9.MIN_SIZE:
             module = cifar.paper_cnn
         else:
-            module = functools.partial(cifar.small_cnn, width=spec.cnn_width,
-                                       padded=spec.image_size < cifar.CNN9.MIN_SIZE)
+            module = functools.partial(
+                cifar.small_cnn, width=spec.cnn_width, padded=spec.image_size < cifar.CNN9.MIN_SIZE
+            )
     else:
         if spec.source == "digits":
             X_all, y_all = load_digits_data()
@@ -271,16 +321,17 @@ def load_data(spec, data_dir=None, cache_dir=None):
             X_all, y_all, test_size=0.3, stratify=y_all, random_state=0
         )
         module = MLP
-    return {"X": X, "y": y, "X_test": X_test, "y_test": y_test, "human": human,
-            "module": module}
+    return {"X": X, "y": y, "X_test": X_test, "y_test": y_test, "human": human, "module": module}
 
 
 def _cached_kmeans_features(spec, X, X_test, cache_dir):
     """:func:`benchmarks.cifar.kmeans_features` of the images, kept under ``cache_dir``."""
     path = None
     if cache_dir is not None:
-        path = Path(cache_dir) / (f"cifar10_kmeans{spec.n_centroids}_{spec.n_samples}_"
-                                  f"{spec.n_test}_{spec.image_size}px_seed0.npz")
+        path = Path(cache_dir) / (
+            f"cifar10_kmeans{spec.n_centroids}_{spec.n_samples}_"
+            f"{spec.n_test}_{spec.image_size}px_seed0.npz"
+        )
         if path.exists():
             with np.load(path) as stored:
                 return stored["X"], stored["X_test"]
@@ -298,8 +349,9 @@ def noisy_labels(data, noise, seed):
     mapping = None
     if noise.kind == "asymmetric":
         mapping = CIFAR_PAIRS if data["human"] else DIGIT_PAIRS
-    return make_noisy_labels(data["y"], noise.rate, kind=noise.kind, mapping=mapping,
-                             random_state=seed)
+    return make_noisy_labels(
+        data["y"], noise.rate, kind=noise.kind, mapping=mapping, random_state=seed
+    )
 
 
 @dataclass(frozen=True)
@@ -350,15 +402,23 @@ def execute(task):
     dataset = task.dataset
     data = load_data(dataset.data, task.data_dir, task.cache_dir)
     y_noisy = noisy_labels(data, task.noise, task.seed)
-    cell = NoisyData(data["X"], y_noisy, data["y"], data["X_test"], data["y_test"],
-                     data["module"], int(data["y"].max()) + 1)
+    cell = NoisyData(
+        data["X"],
+        y_noisy,
+        data["y"],
+        data["X_test"],
+        data["y_test"],
+        data["module"],
+        int(data["y"].max()) + 1,
+    )
     cuda = torch.device(task.device).type == "cuda"
     if cuda:
         torch.cuda.reset_peak_memory_stats(task.device)
     before = memory()[0] if _reset_peak_rss() else None
     cpu = time.process_time()
-    result = run_method(task.method, cell, dataset.schedule, task.seed, task.device,
-                        record=task.record)
+    result = run_method(
+        task.method, cell, dataset.schedule, task.seed, task.device, record=task.record
+    )
     cpu = time.process_time() - cpu
     rss_mb = math.nan if before is None else (memory()[1] - before) / 2**20
     return {
@@ -378,8 +438,7 @@ def execute(task):
         "fit_seconds": result["fit_seconds"],
         "cpu_seconds": cpu,
         "peak_rss_mb": rss_mb,
-        "peak_cuda_mb": torch.cuda.max_memory_allocated(task.device) / 2**20 if cuda
-        else math.nan,
+        "peak_cuda_mb": torch.cuda.max_memory_allocated(task.device) / 2**20 if cuda else math.nan,
         "epochs": dataset.schedule.epochs,
         "device": task.device,
         "model": result["model"],
@@ -428,13 +487,18 @@ def make_tasks(suite, datasets, seeds, methods, device, data_dir, cache_dir):
                 for method in dataset.methods:
                     if methods is not None and method not in methods:
                         continue
-                    record = (method == "pdiff_auto" and seed == seeds[0]
-                              and noise == dataset.figure_noise)
-                    tasks.append(Task(suite, dataset, noise, seed, method, device,
-                                      data_dir, cache_dir, record))
+                    record = (
+                        method == "pdiff_auto"
+                        and seed == seeds[0]
+                        and noise == dataset.figure_noise
+                    )
+                    tasks.append(
+                        Task(
+                            suite, dataset, noise, seed, method, device, data_dir, cache_dir, record
+                        )
+                    )
     # The CIFAR subset is the most expensive data set by far: it goes first.
-    return sorted(tasks, key=lambda t: (t.dataset.data.source != "cifar10",
-                                        -cost.get(t.method, 1)))
+    return sorted(tasks, key=lambda t: (t.dataset.data.source != "cifar10", -cost.get(t.method, 1)))
 
 
 def run_tasks(tasks, jobs, threads, progress=True):
@@ -456,15 +520,17 @@ def run_tasks(tasks, jobs, threads, progress=True):
     rows : list of dict
         One per task, in the order of ``tasks``.
     """
-    bar = tqdm(total=len(tasks), desc="benchmark", unit="fit", disable=not progress,
-               dynamic_ncols=True)
+    bar = tqdm(
+        total=len(tasks), desc="benchmark", unit="fit", disable=not progress, dynamic_ncols=True
+    )
     rows = [None] * len(tasks)
 
     def done(position, row):
         rows[position] = row
         bar.set_postfix_str(
             f"{row['dataset']} {row['noise']} seed={row['seed']} {row['method']}: "
-            f"{row['acc_last10']:.3f}", refresh=False,
+            f"{row['acc_last10']:.3f}",
+            refresh=False,
         )
         bar.update()
 
@@ -506,29 +572,44 @@ def main(argv=None):
     """
     from .render import render_figures, render_markdown, write_page
 
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.run",
-                                     description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--suite", choices=sorted(SUITES), default="quick")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     parser.add_argument("--out", default="benchmark-out", help="folder of the CSV and cache")
-    parser.add_argument("--jobs", type=int, default=None,
-                        help="worker processes (default: the CPU count on cpu, 1 on cuda)")
     parser.add_argument(
-        "--threads", type=int, default=1,
-        help="torch threads per worker; 0 leaves torch's default (default 1: one "
-             "single-threaded worker per core)",
+        "--jobs",
+        type=int,
+        default=None,
+        help="worker processes (default: the CPU count on cpu, 1 on cuda)",
     )
-    parser.add_argument("--seeds", type=int, default=None, help="seeds 0..N-1 (default: the "
-                        "suite's)")
-    parser.add_argument("--datasets", nargs="+", default=None,
-                        help="subset of the suite's datasets")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads per worker; 0 leaves torch's default (default 1: one "
+        "single-threaded worker per core)",
+    )
+    parser.add_argument(
+        "--seeds", type=int, default=None, help="seeds 0..N-1 (default: the suite's)"
+    )
+    parser.add_argument(
+        "--datasets", nargs="+", default=None, help="subset of the suite's datasets"
+    )
     parser.add_argument("--methods", nargs="+", default=None, choices=list(METHODS))
-    parser.add_argument("--data-dir", default=None,
-                        help="folder of the CIFAR-10 files (default ../shared/data)")
-    parser.add_argument("--doc", default=None, help="results page (default "
-                        "docs/benchmarks.md; OUT/benchmarks_smoke.md for the smoke suite)")
-    parser.add_argument("--figures", default=None,
-                        help="figure folder (default docs/figures; OUT for smoke)")
+    parser.add_argument(
+        "--data-dir", default=None, help="folder of the CIFAR-10 files (default ../shared/data)"
+    )
+    parser.add_argument(
+        "--doc",
+        default=None,
+        help="results page (default "
+        "docs/benchmarks.md; OUT/benchmarks_smoke.md for the smoke suite)",
+    )
+    parser.add_argument(
+        "--figures", default=None, help="figure folder (default docs/figures; OUT for smoke)"
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
@@ -539,8 +620,9 @@ def main(argv=None):
     seeds = suite["seeds"] if args.seeds is None else tuple(range(args.seeds))
     datasets = [d for d in suite["datasets"] if args.datasets is None or d.name in args.datasets]
     if not datasets:
-        parser.error(f"--datasets: the {args.suite} suite has "
-                     f"{[d.name for d in suite['datasets']]}")
+        parser.error(
+            f"--datasets: the {args.suite} suite has {[d.name for d in suite['datasets']]}"
+        )
     out = Path(args.out)
     smoke = args.suite == "smoke"
     doc = Path(args.doc or (out / "benchmarks_smoke.md" if smoke else "docs/benchmarks.md"))
@@ -554,8 +636,7 @@ def main(argv=None):
         if dataset.data.source == "cifar10":
             load_data(dataset.data, data_dir, cache_dir)
 
-    tasks = make_tasks(args.suite, datasets, seeds, args.methods, args.device, data_dir,
-                       cache_dir)
+    tasks = make_tasks(args.suite, datasets, seeds, args.methods, args.device, data_dir, cache_dir)
     jobs = max(1, min(jobs, len(tasks)))
     started = time.perf_counter()
     rows = run_tasks(tasks, jobs, args.threads, progress=not args.no_progress)
@@ -564,13 +645,23 @@ def main(argv=None):
     command = shlex.join(["python", "-m", "benchmarks.run", *argv])
     figure_paths = render_figures(rows, datasets, figures, prefix=f"benchmarks_{args.suite}")
     generated = render_markdown(
-        rows, suite=args.suite, datasets=datasets, seeds=seeds, command=command,
-        minutes=minutes, jobs=jobs, threads=args.threads, device=args.device,
+        rows,
+        suite=args.suite,
+        datasets=datasets,
+        seeds=seeds,
+        command=command,
+        minutes=minutes,
+        jobs=jobs,
+        threads=args.threads,
+        device=args.device,
         figures={key: os.path.relpath(path, doc.parent) for key, path in figure_paths.items()},
     )
     write_page(doc, generated, suite=args.suite)
-    print(f"{len(rows)} fits in {minutes:.1f} min; wrote {out / f'benchmarks_{args.suite}.csv'}"
-          f" and {doc}", file=sys.stderr)
+    print(
+        f"{len(rows)} fits in {minutes:.1f} min; wrote {out / f'benchmarks_{args.suite}.csv'}"
+        f" and {doc}",
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":

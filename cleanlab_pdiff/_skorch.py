@@ -103,8 +103,10 @@ def _is_array(data):
 
 
 def _are_arrays(y):
-    return y is None or _is_array(y) or (
-        isinstance(y, dict) and all(_is_array(value) for value in y.values())
+    return (
+        y is None
+        or _is_array(y)
+        or (isinstance(y, dict) and all(_is_array(value) for value in y.values()))
     )
 
 
@@ -265,7 +267,6 @@ class PDiffNet(NeuralNet):
         )
         epoch = len(self.history) - 1 if training else None
         return self.criterion_(y_pred, labels, sample_weight, index, epoch)
-
 
 
 class AcceleratedPDiffNet(AccelerateMixin, PDiffNet):

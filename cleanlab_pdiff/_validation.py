@@ -7,8 +7,9 @@ import torch
 from sklearn.utils import check_array
 
 
-def check_number(name, value, *, kind=numbers.Real, low=None, high=None,
-                 low_open=False, high_open=False):
+def check_number(
+    name, value, *, kind=numbers.Real, low=None, high=None, low_open=False, high_open=False
+):
     """Raise unless ``value`` is a ``kind`` number within the given bounds.
 
     Booleans are rejected even though Python counts them as integers.
@@ -68,7 +69,10 @@ def check_sample_weight(sample_weight, n_samples):
     if sample_weight is None:
         return None
     weight = check_array(
-        sample_weight, ensure_2d=False, dtype=np.float64, input_name="sample_weight",
+        sample_weight,
+        ensure_2d=False,
+        dtype=np.float64,
+        input_name="sample_weight",
         ensure_min_samples=0,
     )
     if weight.ndim != 1 or weight.shape[0] != n_samples:

@@ -61,8 +61,9 @@ def _noise_rate(text):
     try:
         return _rate(text)
     except argparse.ArgumentTypeError as exc:
-        raise argparse.ArgumentTypeError(f"expected 'auto' or a number in [0, 1), got {text!r}") \
-            from exc
+        raise argparse.ArgumentTypeError(
+            f"expected 'auto' or a number in [0, 1), got {text!r}"
+        ) from exc
 
 
 def _positive_int(text):
@@ -105,38 +106,77 @@ def build_parser():
         ),
     )
     find.add_argument("data", metavar="DATA", help="CSV (.csv, .tsv), Parquet or NPZ file")
-    find.add_argument("--label-column", required=True, metavar="COL",
-                      help="column of the given labels (numbers or strings)")
-    find.add_argument("--feature-columns", nargs="+", metavar="COL",
-                      help="numeric feature columns (default: every column but the label)")
-    find.add_argument("--noise-rate", type=_noise_rate, default="auto", metavar="auto|F",
-                      help="share of wrong labels if known, else 'auto' to estimate it "
-                           "(default: auto)")
-    find.add_argument("--epochs", type=_positive_int, default=100, metavar="N",
-                      help="training epochs (default: 100)")
-    find.add_argument("--device", default="auto", metavar="auto|cpu|cuda",
-                      help="where to train (default: auto, CUDA when present)")
-    find.add_argument("--seed", type=int, default=0, metavar="S",
-                      help="random seed (default: 0)")
-    find.add_argument("--output", default="issues.csv", metavar="PATH",
-                      help="ranked CSV to write (default: issues.csv)")
-    find.add_argument("--plot", metavar="PATH",
-                      help="also save a plot of the delta distribution and the drop rate per "
-                           "epoch (e.g. delta.png; needs matplotlib)")
-    find.add_argument("--quiet", action="store_true",
-                      help="print nothing but errors (no progress bar, no summary)")
+    find.add_argument(
+        "--label-column",
+        required=True,
+        metavar="COL",
+        help="column of the given labels (numbers or strings)",
+    )
+    find.add_argument(
+        "--feature-columns",
+        nargs="+",
+        metavar="COL",
+        help="numeric feature columns (default: every column but the label)",
+    )
+    find.add_argument(
+        "--noise-rate",
+        type=_noise_rate,
+        default="auto",
+        metavar="auto|F",
+        help="share of wrong labels if known, else 'auto' to estimate it (default: auto)",
+    )
+    find.add_argument(
+        "--epochs",
+        type=_positive_int,
+        default=100,
+        metavar="N",
+        help="training epochs (default: 100)",
+    )
+    find.add_argument(
+        "--device",
+        default="auto",
+        metavar="auto|cpu|cuda",
+        help="where to train (default: auto, CUDA when present)",
+    )
+    find.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default: 0)")
+    find.add_argument(
+        "--output",
+        default="issues.csv",
+        metavar="PATH",
+        help="ranked CSV to write (default: issues.csv)",
+    )
+    find.add_argument(
+        "--plot",
+        metavar="PATH",
+        help="also save a plot of the delta distribution and the drop rate per "
+        "epoch (e.g. delta.png; needs matplotlib)",
+    )
+    find.add_argument(
+        "--quiet",
+        action="store_true",
+        help="print nothing but errors (no progress bar, no summary)",
+    )
     find.set_defaults(run=_find_issues)
 
     demo = commands.add_parser(
         "demo",
         help="run the README demo (sklearn's digits with flipped labels)",
         description="Train plain and P-DIFF networks on sklearn's digits with flipped training "
-                    "labels and print their test accuracy and the estimated noise rate.",
+        "labels and print their test accuracy and the estimated noise rate.",
     )
-    demo.add_argument("--noise-rate", type=_rate, default=0.5, metavar="F",
-                      help="share of training labels to flip (default: 0.5)")
-    demo.add_argument("--kind", choices=("symmetric", "pair"), default="symmetric",
-                      help="kind of label noise (default: symmetric)")
+    demo.add_argument(
+        "--noise-rate",
+        type=_rate,
+        default=0.5,
+        metavar="F",
+        help="share of training labels to flip (default: 0.5)",
+    )
+    demo.add_argument(
+        "--kind",
+        choices=("symmetric", "pair"),
+        default="symmetric",
+        help="kind of label noise (default: symmetric)",
+    )
     demo.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default: 0)")
     demo.set_defaults(run=_demo)
     return parser

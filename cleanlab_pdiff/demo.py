@@ -56,15 +56,11 @@ def run_demo(noise_rate=0.5, kind="symmetric", random_state=0, print_fn=print):
         clf.fit(X_train, y_noisy)
         results[key] = clf.score(X_test, y_test)
         print_fn(
-            f"{label:<45} test accuracy {results[key]:.3f}  "
-            f"({time.perf_counter() - start:.1f} s)"
+            f"{label:<45} test accuracy {results[key]:.3f}  ({time.perf_counter() - start:.1f} s)"
         )
         if rate == "auto":
             results["estimated_noise_rate"] = clf.noise_rate_
-    print_fn(
-        f"estimated noise rate: {results['estimated_noise_rate']:.3f} "
-        f"(true: {noise_rate})"
-    )
+    print_fn(f"estimated noise rate: {results['estimated_noise_rate']:.3f} (true: {noise_rate})")
     return results
 
 

@@ -78,9 +78,19 @@ class PDiffLoss(nn.Module):
     [1.0, 1.0, 0.0, 1.0]
     """
 
-    def __init__(self, window, noise_rate="auto", t_k=20, zeta=0.9, n_classes=None,
-                 weighting="hard", negative_learning=False, n_samples=None, quality_epochs=5,
-                 sync="auto"):
+    def __init__(
+        self,
+        window,
+        noise_rate="auto",
+        t_k=20,
+        zeta=0.9,
+        n_classes=None,
+        weighting="hard",
+        negative_learning=False,
+        n_samples=None,
+        quality_epochs=5,
+        sync="auto",
+    ):
         super().__init__()
         self.pdiff = PDiff(window, noise_rate, t_k, zeta, n_classes, weighting, sync)
         self.negative_learning = negative_learning
@@ -127,9 +137,9 @@ class PDiffLoss(nn.Module):
         if epoch is None:
             return self.last_weights.mean()
         seen = self._seen_in(epoch)
-        totals = torch.stack([
-            torch.where(seen, self.last_weights, 0.0).sum(), seen.sum(dtype=torch.float32)
-        ])
+        totals = torch.stack(
+            [torch.where(seen, self.last_weights, 0.0).sum(), seen.sum(dtype=torch.float32)]
+        )
         if is_synchronised(self.pdiff.sync):
             dist.all_reduce(totals)
         return totals[0] / totals[1]

@@ -421,8 +421,16 @@ class PDiff(nn.Module):
     [0.0, 0.0, 1.0, 1.0]
     """
 
-    def __init__(self, window, noise_rate="auto", t_k=20, zeta=0.9, n_classes=None,
-                 weighting="hard", sync="auto"):
+    def __init__(
+        self,
+        window,
+        noise_rate="auto",
+        t_k=20,
+        zeta=0.9,
+        n_classes=None,
+        weighting="hard",
+        sync="auto",
+    ):
         super().__init__()
         self.window = window
         self.noise_rate = noise_rate
@@ -469,8 +477,11 @@ class PDiff(nn.Module):
         # this runs every training step, and on tensors this small each operation
         # costs its dispatch, so the step is written in as few operations as it takes.
         bins = delta_bin(delta)
-        mass = torch.ones_like(delta, dtype=torch.float64) if sample_weight is None \
+        mass = (
+            torch.ones_like(delta, dtype=torch.float64)
+            if sample_weight is None
             else sample_weight.to(torch.float64)
+        )
         cell = bins if self.n_classes is None else labels * N_BINS + bins
         batch_hist = self.ring[self.steps % self.window]
         batch_hist.zero_().index_add_(0, cell, mass)
@@ -483,17 +494,20 @@ class PDiff(nn.Module):
         if self.n_classes is None:
             torch.sum(self.ring, dim=0, out=self.hist)
         else:
-            torch.sum(self.ring.view(self.window, self.n_classes, N_BINS), dim=0,
-                      out=self.class_hist)
+            torch.sum(
+                self.ring.view(self.window, self.n_classes, N_BINS), dim=0, out=self.class_hist
+            )
             torch.sum(self.class_hist, dim=0, out=self.hist)
         self.steps += 1
 
         total = _total(self.hist)
         cdf = _cdf(self.hist, total)
         if self.noise_rate == "auto":
-            self.drop_rate.copy_(_estimate_from_cdf(
-                cdf, self.hist, total, epoch, self.t_k, self.zeta, self.drop_rate
-            ))
+            self.drop_rate.copy_(
+                _estimate_from_cdf(
+                    cdf, self.hist, total, epoch, self.t_k, self.zeta, self.drop_rate
+                )
+            )
         else:
             self.drop_rate.fill_(drop_rate_schedule(self.noise_rate, epoch, self.t_k))
         _threshold_from_cdf(cdf, self.drop_rate, out=self.t_bin)

@@ -236,12 +236,18 @@ def plot_noise_rate(clf, ax=None):
         label="share dropped in the epoch",
     )
     ax.plot(
-        epochs, history[:, "saturation"], color="tab:grey", linestyle=":",
+        epochs,
+        history[:, "saturation"],
+        color="tab:grey",
+        linestyle=":",
         label="saturation (mean |delta|)",
     )
     ax.axhline(clf.zeta, color="tab:grey", linewidth=0.8, linestyle="-.", label="zeta")
     ax.axhline(
-        clf.noise_rate_, color="black", linewidth=0.8, linestyle="--",
+        clf.noise_rate_,
+        color="black",
+        linewidth=0.8,
+        linestyle="--",
         label=f"noise_rate_ = {clf.noise_rate_:.3f}",
     )
     ax.set_ylim(0, 1.02)

@@ -22,7 +22,6 @@ from cleanlab_pdiff import MLP, PDiffClassifier, make_noisy_labels
 N_PROCESSES, BATCH_SIZE = 2, 16
 
 
-
 def small_mlp(n_features, n_classes):
     """A one-layer MLP without dropout, which would draw different masks per process."""
     return MLP(n_features, n_classes, hidden=(32,))
@@ -33,7 +32,11 @@ def small_mlp(n_features, n_classes):
 #: the drop rate ramps up to 0.2 over t_k = 2 epochs.
 SETTINGS = {
     "module": small_mlp,
-    "noise_rate": 0.2, "t_k": 2, "window": 100, "max_epochs": 6, "lr": 1e-2,
+    "noise_rate": 0.2,
+    "t_k": 2,
+    "window": 100,
+    "max_epochs": 6,
+    "lr": 1e-2,
     "random_state": 0,
 }
 
@@ -41,7 +44,11 @@ SETTINGS = {
 def make_data():
     """256 rows, 10 features, 3 classes, 20% of the labels flipped."""
     X, y = make_classification(
-        n_samples=256, n_features=10, n_informative=6, n_classes=3, class_sep=1.5,
+        n_samples=256,
+        n_features=10,
+        n_informative=6,
+        n_classes=3,
+        class_sep=1.5,
         random_state=0,
     )
     return X.astype(np.float32), make_noisy_labels(y, 0.2, random_state=0)

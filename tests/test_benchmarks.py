@@ -36,10 +36,16 @@ def test_smoke_suite_runs_every_method_and_writes_csv_page_and_figures(tmp_path)
         if sys.platform.startswith("linux"):  # peak RSS is read from /proc
             assert float(row["peak_rss_mb"]) > 0
         assert float(row["actual_noise_rate"]) == pytest.approx(0.5, abs=1e-3)
-    estimated = {row["method"] for row in rows
-                 if not math.isnan(float(row["estimated_noise_rate"]))}
-    assert estimated == {"cleanlearning", "pdiff_auto", "pdiff_per_class", "pdiff_soft",
-                         "pdiff_negative"}
+    estimated = {
+        row["method"] for row in rows if not math.isnan(float(row["estimated_noise_rate"]))
+    }
+    assert estimated == {
+        "cleanlearning",
+        "pdiff_auto",
+        "pdiff_per_class",
+        "pdiff_soft",
+        "pdiff_negative",
+    }
     page = (tmp_path / "benchmarks_smoke.md").read_text()
     assert "<!-- BEGIN SMOKE -->" in page and "| P-DIFF auto |" in page
     assert (tmp_path / "benchmarks_smoke_accuracy.png").stat().st_size > 0
@@ -59,8 +65,9 @@ def test_test_accuracy_callback_leaves_pdiff_training_unchanged(cell):
     kwargs = {"noise_rate": 0.3, "t_k": 1, "max_epochs": 4, "random_state": 0}
     plain = PDiffClassifier(**kwargs).fit(cell.X, cell.y_noisy)
     watched = PDiffClassifier(callbacks=[tester], **kwargs).fit(cell.X, cell.y_noisy)
-    np.testing.assert_array_equal(plain.predict_proba(cell.X_test),
-                                  watched.predict_proba(cell.X_test))
+    np.testing.assert_array_equal(
+        plain.predict_proba(cell.X_test), watched.predict_proba(cell.X_test)
+    )
     assert tester.epochs_ == [2, 3, 4]
     assert tester.accuracies_[-1] == np.mean(watched.predict(cell.X_test) == cell.y_test)
 
@@ -68,8 +75,10 @@ def test_test_accuracy_callback_leaves_pdiff_training_unchanged(cell):
 def test_same_seed_same_initial_network_across_methods(cell):
     schedule = Schedule(epochs=1, t_k=1, batch_size=128, lr=1e-12, last=1)
     # With lr=1e-12 the weights stay as initialised: every method must predict alike.
-    results = {key: run_method(key, cell, schedule, 3, "cpu")["acc_last"]
-               for key in ("ce", "gce", "coteaching")}
+    results = {
+        key: run_method(key, cell, schedule, 3, "cpu")["acc_last"]
+        for key in ("ce", "gce", "coteaching")
+    }
     assert len(set(results.values())) == 1, results
 
 
@@ -78,13 +87,13 @@ def test_gce_loss_limits():
     labels = torch.tensor([0, 2])
     p = torch.softmax(logits, dim=1)[[0, 1], labels]
     torch.testing.assert_close(GCELoss(q=1.0)(logits, labels), (1 - p).mean())
-    torch.testing.assert_close(GCELoss(q=1e-4)(logits, labels), -p.log().mean(),
-                               rtol=1e-3, atol=1e-3)
+    torch.testing.assert_close(
+        GCELoss(q=1e-4)(logits, labels), -p.log().mean(), rtol=1e-3, atol=1e-3
+    )
 
 
 def test_schedule_optimizers_and_lr_steps():
-    schedule = Schedule(epochs=4, t_k=1, batch_size=8, lr=0.1, optimizer="sgd",
-                        milestones=(2,))
+    schedule = Schedule(epochs=4, t_k=1, batch_size=8, lr=0.1, optimizer="sgd", milestones=(2,))
     optimizer = schedule.optimizer_class()([torch.zeros(1, requires_grad=True)], lr=0.1)
     assert isinstance(optimizer, torch.optim.SGD) and optimizer.defaults["momentum"] == 0.9
     assert [name for name, _ in schedule.lr_callbacks()] == ["lr_steps"]
@@ -100,16 +109,18 @@ def test_asymmetric_cells_flip_exactly_the_rate_between_confusable_classes(human
     y_noisy = run.noisy_labels(data, run.Noise("asymmetric", 0.2), seed=0)
     pairs = run.CIFAR_PAIRS if human else run.DIGIT_PAIRS
     assert (y_noisy != y).sum() == 100
-    assert set(zip(y[y_noisy != y].tolist(), y_noisy[y_noisy != y].tolist(),
-                   strict=True)) <= set(pairs.items())
+    assert set(zip(y[y_noisy != y].tolist(), y_noisy[y_noisy != y].tolist(), strict=True)) <= set(
+        pairs.items()
+    )
 
 
 def test_small_cnn_is_a_narrow_cnn9():
     def size(module):
         return sum(p.numel() for p in module.parameters())
 
-    channels = [m.out_channels for m in cifar.small_cnn(3, 10).modules()
-                if isinstance(m, torch.nn.Conv2d)]
+    channels = [
+        m.out_channels for m in cifar.small_cnn(3, 10).modules() if isinstance(m, torch.nn.Conv2d)
+    ]
     assert channels == [16, 16, 16, 32, 32, 32, 64, 32, 16]
     assert size(cifar.small_cnn(3, 10)) < size(CNN9(3, 10)) / 50
     out = cifar.small_cnn(3, 10, width=8, padded=True).train()(torch.zeros(2, 3, 16, 16))
@@ -173,10 +184,26 @@ def test_every_method_trains_a_cnn_on_images_with_sgd_and_lr_steps():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((60, 3, 28, 28), dtype=np.float32)
     y = np.repeat(np.arange(3), 20)
-    data = NoisyData(X, make_noisy_labels(y, 0.2, random_state=0), y, X[:12], y[:12],
-                     lambda c, k: cifar.small_cnn(c, k, width=4), 3)
-    schedule = Schedule(epochs=2, t_k=1, batch_size=16, lr=0.01, optimizer="sgd",
-                        weight_decay=5e-4, milestones=(1,), cv_folds=2, last=2)
+    data = NoisyData(
+        X,
+        make_noisy_labels(y, 0.2, random_state=0),
+        y,
+        X[:12],
+        y[:12],
+        lambda c, k: cifar.small_cnn(c, k, width=4),
+        3,
+    )
+    schedule = Schedule(
+        epochs=2,
+        t_k=1,
+        batch_size=16,
+        lr=0.01,
+        optimizer="sgd",
+        weight_decay=5e-4,
+        milestones=(1,),
+        cv_folds=2,
+        last=2,
+    )
     for key in METHODS:
         assert 0 <= run_method(key, data, schedule, 0, "cpu")["acc_final"] <= 1, key
     result = run_method("pdiff_auto", data, schedule, 0, "cpu", record=True)
@@ -189,9 +216,15 @@ def test_every_method_trains_a_cnn_on_images_with_sgd_and_lr_steps():
 def test_overhead_table_gives_ratios_to_both_skorch_baselines():
     seconds = {"skorch": 2.0, "skorch, batch loading": 1.6, "P-DIFF auto": 1.8, "P-DIFF 0.3": 2.4}
     rows = [
-        {"case": "MLP, 100k x 128", "n_samples": 10, "method": method, "round": round_,
-         "epoch_seconds": value * (1 + round_)}
-        for round_ in range(2) for method, value in seconds.items()
+        {
+            "case": "MLP, 100k x 128",
+            "n_samples": 10,
+            "method": method,
+            "round": round_,
+            "epoch_seconds": value * (1 + round_),
+        }
+        for round_ in range(2)
+        for method, value in seconds.items()
     ]
     table = overhead.render(rows, device="cpu", command="c", threads=1).splitlines()
     auto = next(line for line in table if "| P-DIFF auto |" in line)

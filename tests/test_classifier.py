@@ -30,7 +30,12 @@ FAST = {"max_epochs": 3, "batch_size": 32, "random_state": 0, "device": "cpu"}
 ACCURATE = {**FAST, "max_epochs": 10, "lr": 1e-2}
 
 HISTORY_KEYS = {
-    "train_loss", "drop_rate", "delta_threshold", "kept_fraction", "saturation", "weighting",
+    "train_loss",
+    "drop_rate",
+    "delta_threshold",
+    "kept_fraction",
+    "saturation",
+    "weighting",
 }
 
 
@@ -38,8 +43,13 @@ HISTORY_KEYS = {
 def tabular():
     """200 samples, 8 features, 3 well-separated classes."""
     return make_classification(
-        n_samples=200, n_features=8, n_informative=5, n_redundant=0, n_classes=3,
-        class_sep=2.0, random_state=0,
+        n_samples=200,
+        n_features=8,
+        n_informative=5,
+        n_redundant=0,
+        n_classes=3,
+        class_sep=2.0,
+        random_state=0,
     )
 
 
@@ -73,11 +83,26 @@ def small_mlp(n_features, n_classes):
 def test_constructor_stores_parameters_verbatim_and_validates_nothing():
     module, optimizer, rng = nn.Linear(2, 2), object(), np.random.RandomState(0)
     params = {
-        "module": module, "noise_rate": "nonsense", "t_k": -3, "window": 1.5, "zeta": 7,
-        "max_epochs": "many", "batch_size": None, "lr": -1.0, "optimizer": optimizer,
-        "weight_decay": -2, "device": "tpu", "callbacks": "some", "random_state": rng,
-        "per_class": "yes", "weighting": "fuzzy", "negative_learning": 3,
-        "verbose": "loud", "precision": "half", "accelerator": "gpus", "num_workers": -1,
+        "module": module,
+        "noise_rate": "nonsense",
+        "t_k": -3,
+        "window": 1.5,
+        "zeta": 7,
+        "max_epochs": "many",
+        "batch_size": None,
+        "lr": -1.0,
+        "optimizer": optimizer,
+        "weight_decay": -2,
+        "device": "tpu",
+        "callbacks": "some",
+        "random_state": rng,
+        "per_class": "yes",
+        "weighting": "fuzzy",
+        "negative_learning": 3,
+        "verbose": "loud",
+        "precision": "half",
+        "accelerator": "gpus",
+        "num_workers": -1,
         "pin_memory": "yes",
     }
     clf = PDiffClassifier(**params)
@@ -88,11 +113,26 @@ def test_constructor_stores_parameters_verbatim_and_validates_nothing():
 
 def test_defaults_are_as_documented():
     assert PDiffClassifier().get_params() == {
-        "module": None, "noise_rate": "auto", "t_k": 20, "window": 100, "zeta": 0.9,
-        "per_class": False, "weighting": "hard", "negative_learning": False,
-        "max_epochs": 100, "batch_size": 128, "lr": 1e-3, "optimizer": torch.optim.Adam,
-        "weight_decay": 0.0, "device": "auto", "precision": "float32", "accelerator": None,
-        "num_workers": 0, "pin_memory": False, "callbacks": None, "random_state": None,
+        "module": None,
+        "noise_rate": "auto",
+        "t_k": 20,
+        "window": 100,
+        "zeta": 0.9,
+        "per_class": False,
+        "weighting": "hard",
+        "negative_learning": False,
+        "max_epochs": 100,
+        "batch_size": 128,
+        "lr": 1e-3,
+        "optimizer": torch.optim.Adam,
+        "weight_decay": 0.0,
+        "device": "auto",
+        "precision": "float32",
+        "accelerator": None,
+        "num_workers": 0,
+        "pin_memory": False,
+        "callbacks": None,
+        "random_state": None,
         "verbose": 0,
     }
 
@@ -110,7 +150,10 @@ def test_training_hyperparameters_reach_the_net(tabular):
     X, y = tabular
     sgd = partial(torch.optim.SGD, momentum=0.9)
     clf = PDiffClassifier(
-        small_mlp, optimizer=sgd, lr=0.05, weight_decay=1e-4,
+        small_mlp,
+        optimizer=sgd,
+        lr=0.05,
+        weight_decay=1e-4,
         **{**FAST, "max_epochs": 2, "batch_size": 64},
     ).fit(X, y)
     assert isinstance(clf.net_.optimizer_, torch.optim.SGD)
@@ -435,7 +478,8 @@ def test_grid_search(tabular, param, grid):
     X, y = tabular
     search = GridSearchCV(
         PDiffClassifier(small_mlp, **{**FAST, "max_epochs": 2}),
-        {param: grid}, cv=2,
+        {param: grid},
+        cv=2,
     ).fit(X, y)
     assert len(search.cv_results_["params"]) == 2
     assert search.best_params_[param] in grid
@@ -467,8 +511,13 @@ def test_unit_sample_weight_equals_none(fitted, tabular):
 
 def test_sample_weight_shifts_predictions_towards_heavy_class():
     X, y = make_classification(
-        n_samples=200, n_features=8, n_informative=5, n_redundant=0, n_classes=3,
-        class_sep=0.5, random_state=0,
+        n_samples=200,
+        n_features=8,
+        n_informative=5,
+        n_redundant=0,
+        n_classes=3,
+        class_sep=0.5,
+        random_state=0,
     )
     params = {**FAST, "max_epochs": 5, "lr": 1e-2}
     plain = PDiffClassifier(small_mlp, **params).fit(X, y)
@@ -547,8 +596,11 @@ BAD_HYPERPARAMETERS = [
     ({"num_workers": -1}, ValueError, r"num_workers must be in \[0, inf\], got -1"),
     ({"num_workers": 1.0}, TypeError, "num_workers must be an integer, got 1.0 of type float"),
     ({"pin_memory": 1}, TypeError, "pin_memory must be True or False, got 1"),
-    ({"accelerator": "cuda"}, TypeError, "accelerator must be None or an accelerate.Accelerator, "
-                                         "got str"),
+    (
+        {"accelerator": "cuda"},
+        TypeError,
+        "accelerator must be None or an accelerate.Accelerator, got str",
+    ),
 ]
 
 

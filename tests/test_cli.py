@@ -42,7 +42,11 @@ def run_cli(*args, cwd):
     # One torch thread per run: two runs go at a time on this 2-core machine.
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     return subprocess.run(
-        [str(ENTRY_POINT), *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True,
+        [str(ENTRY_POINT), *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=600,
     )
 
@@ -56,8 +60,7 @@ def run_all(commands, cwd):
 
 def blobs_table():
     """Three well-separated blobs with string labels, 10% of them flipped."""
-    X, y = make_blobs(n_samples=N_ROWS, centers=3, n_features=4, cluster_std=1.0,
-                      random_state=0)
+    X, y = make_blobs(n_samples=N_ROWS, centers=3, n_features=4, cluster_std=1.0, random_state=0)
     names = np.array(["cat", "dog", "emu"])[y]
     noisy = make_noisy_labels(names, FLIP_RATE, random_state=0)
     table = pd.DataFrame(X * 10 + 50, columns=[f"f{j}" for j in range(4)])
@@ -78,19 +81,60 @@ def good(tmp_path_factory):
     table, flipped = blobs_table()
     table.to_csv(tmp / "blobs.csv", index=False)
     table.to_parquet(tmp / "blobs.parquet")
-    np.savez(tmp / "blobs.npz", X=table.filter(like="f").to_numpy(),
-             y=table["label"].to_numpy().astype(str))
+    np.savez(
+        tmp / "blobs.npz",
+        X=table.filter(like="f").to_numpy(),
+        y=table["label"].to_numpy().astype(str),
+    )
     common = ["--epochs", 30, "--seed", 0]
     runs = run_all(
         {
-            "csv": ["find-issues", "blobs.csv", "--label-column", "label", *common,
-                    "--output", "csv.csv", "--plot", "delta.png"],
-            "parquet": ["find-issues", "blobs.parquet", "--label-column", "label", *common,
-                        "--output", "parquet.csv", "--quiet"],
-            "npz": ["find-issues", "blobs.npz", "--label-column", "y", *common,
-                    "--output", "npz.csv", "--quiet"],
-            "subset": ["find-issues", "blobs.csv", "--label-column", "label", "--feature-columns",
-                       "f0", "f1", "--noise-rate", 0.2, "--epochs", 25, "--output", "subset.csv"],
+            "csv": [
+                "find-issues",
+                "blobs.csv",
+                "--label-column",
+                "label",
+                *common,
+                "--output",
+                "csv.csv",
+                "--plot",
+                "delta.png",
+            ],
+            "parquet": [
+                "find-issues",
+                "blobs.parquet",
+                "--label-column",
+                "label",
+                *common,
+                "--output",
+                "parquet.csv",
+                "--quiet",
+            ],
+            "npz": [
+                "find-issues",
+                "blobs.npz",
+                "--label-column",
+                "y",
+                *common,
+                "--output",
+                "npz.csv",
+                "--quiet",
+            ],
+            "subset": [
+                "find-issues",
+                "blobs.csv",
+                "--label-column",
+                "label",
+                "--feature-columns",
+                "f0",
+                "f1",
+                "--noise-rate",
+                0.2,
+                "--epochs",
+                25,
+                "--output",
+                "subset.csv",
+            ],
             "version": ["--version"],
         },
         cwd=tmp,
@@ -174,8 +218,19 @@ def test_version(good):
 
 def test_python_dash_m_runs_the_same_command_line(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "cleanlab_pdiff", "find-issues", "missing.csv", "--label-column",
-         "y"], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "cleanlab_pdiff",
+            "find-issues",
+            "missing.csv",
+            "--label-column",
+            "y",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 2
     assert result.stderr == "cleanlab-pdiff: error: no such file: 'missing.csv'.\n"
@@ -198,18 +253,30 @@ BAD_INPUTS = {
         r"no column 'target' in 'good\.csv'; \(check --label-column; the columns are 'f0', "
         r"'f1', 'f2', 'f3', 'label'\)",
     ),
-    "misspelled label": (["good.csv", "--label-column", "lable"],
-                         r"no column 'lable' .*did you mean 'label'\?"),
-    "misspelled feature": (["good.csv", *LABEL, "--feature-columns", "f0", "F1"],
-                           r"no column 'F1' .*did you mean 'f1'\? \(check --feature-columns"),
-    "text feature": (["text_feature.csv", *LABEL],
-                     r"feature column\(s\) 'colour' .*not numeric .*one-hot encode"),
-    "nan feature": (["nan_feature.csv", *LABEL],
-                    r"feature column 'f2' .* 1 missing or infinite value\(s\), the first at row 7"),
-    "nan label": (["nan_label.csv", *LABEL],
-                  r"label column 'label' .* 1 missing value\(s\), the first at row 9"),
-    "class with one row": (["rare_class.csv", *LABEL],
-                           r"class\(es\) 'yak' .* only 1 row; every class needs at least 2 rows"),
+    "misspelled label": (
+        ["good.csv", "--label-column", "lable"],
+        r"no column 'lable' .*did you mean 'label'\?",
+    ),
+    "misspelled feature": (
+        ["good.csv", *LABEL, "--feature-columns", "f0", "F1"],
+        r"no column 'F1' .*did you mean 'f1'\? \(check --feature-columns",
+    ),
+    "text feature": (
+        ["text_feature.csv", *LABEL],
+        r"feature column\(s\) 'colour' .*not numeric .*one-hot encode",
+    ),
+    "nan feature": (
+        ["nan_feature.csv", *LABEL],
+        r"feature column 'f2' .* 1 missing or infinite value\(s\), the first at row 7",
+    ),
+    "nan label": (
+        ["nan_label.csv", *LABEL],
+        r"label column 'label' .* 1 missing value\(s\), the first at row 9",
+    ),
+    "class with one row": (
+        ["rare_class.csv", *LABEL],
+        r"class\(es\) 'yak' .* only 1 row; every class needs at least 2 rows",
+    ),
 }
 
 
@@ -239,8 +306,9 @@ def write_bad_files(tmp):
 def bad(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("bad")
     write_bad_files(tmp)
-    return run_all({case: ["find-issues", *args] for case, (args, _) in BAD_INPUTS.items()},
-                   cwd=tmp)
+    return run_all(
+        {case: ["find-issues", *args] for case, (args, _) in BAD_INPUTS.items()}, cwd=tmp
+    )
 
 
 @pytest.mark.parametrize("case", list(BAD_INPUTS))
@@ -281,33 +349,72 @@ def save_npz(path, **arrays):
     "make_args, pattern",
     [
         (lambda tmp: [tmp, *LABEL], r"'.*' is a directory"),
-        (lambda tmp: [save_npz(tmp / "o.npz", X=np.zeros((4, 2)), y=np.array(["a", 1, "b", 2],
-                                                                                dtype=object)),
-                      "--label-column", "y"],
-         r"array 'y' in 'o\.npz' holds Python objects.*y\.astype\(str\)"),
-        (lambda tmp: [save_npz(tmp / "i.npz", X=np.zeros((4, 1, 2, 2)), y=np.arange(4) % 2),
-                      "--label-column", "y"],
-         r"array 'X' in 'i\.npz' has shape \(4, 1, 2, 2\).*X\.reshape\(len\(X\), -1\)"),
-        (lambda tmp: [save_npz(tmp / "l.npz", X=np.zeros((4, 2)), y=np.arange(5) % 2),
-                      "--label-column", "y"],
-         r"the arrays in 'l\.npz' differ in length"),
+        (
+            lambda tmp: [
+                save_npz(
+                    tmp / "o.npz", X=np.zeros((4, 2)), y=np.array(["a", 1, "b", 2], dtype=object)
+                ),
+                "--label-column",
+                "y",
+            ],
+            r"array 'y' in 'o\.npz' holds Python objects.*y\.astype\(str\)",
+        ),
+        (
+            lambda tmp: [
+                save_npz(tmp / "i.npz", X=np.zeros((4, 1, 2, 2)), y=np.arange(4) % 2),
+                "--label-column",
+                "y",
+            ],
+            r"array 'X' in 'i\.npz' has shape \(4, 1, 2, 2\).*X\.reshape\(len\(X\), -1\)",
+        ),
+        (
+            lambda tmp: [
+                save_npz(tmp / "l.npz", X=np.zeros((4, 2)), y=np.arange(5) % 2),
+                "--label-column",
+                "y",
+            ],
+            r"the arrays in 'l\.npz' differ in length",
+        ),
         (lambda tmp: [save_npz(tmp / "n.npz"), "--label-column", "y"], r"'n\.npz' holds no arrays"),
-        (lambda tmp: ["good.csv", "--label-column", "f0", "--feature-columns", "f1"],
-         r"label column 'f0' .* holds [-0-9.e+]+ at row \d+; numeric labels must be finite "
-         r"integers"),
-        (lambda tmp: ["good.csv", "--label-column", "label", "--feature-columns", "f0", "label"],
-         r"the label column 'label' is also listed as a feature column"),
-        (lambda tmp: ["good.csv", "--label-column", "label", "--feature-columns", "f0", "f0"],
-         r"feature column\(s\) 'f0' are listed more than once"),
-        (lambda tmp: ["good.csv", "--label-column", "label", "--output", "no/such/dir.csv"],
-         r"--output no/such/dir\.csv: the directory 'no/such' does not exist"),
-        (lambda tmp: ["good.csv", "--label-column", "label", "--output", tmp],
-         r"--output .* is a directory"),
-        (lambda tmp: ["good.csv", "--label-column", "label", "--plot", "delta.nope"],
-         r"--plot delta\.nope: can't tell the image format .*\.png"),
+        (
+            lambda tmp: ["good.csv", "--label-column", "f0", "--feature-columns", "f1"],
+            r"label column 'f0' .* holds [-0-9.e+]+ at row \d+; numeric labels must be finite "
+            r"integers",
+        ),
+        (
+            lambda tmp: ["good.csv", "--label-column", "label", "--feature-columns", "f0", "label"],
+            r"the label column 'label' is also listed as a feature column",
+        ),
+        (
+            lambda tmp: ["good.csv", "--label-column", "label", "--feature-columns", "f0", "f0"],
+            r"feature column\(s\) 'f0' are listed more than once",
+        ),
+        (
+            lambda tmp: ["good.csv", "--label-column", "label", "--output", "no/such/dir.csv"],
+            r"--output no/such/dir\.csv: the directory 'no/such' does not exist",
+        ),
+        (
+            lambda tmp: ["good.csv", "--label-column", "label", "--output", tmp],
+            r"--output .* is a directory",
+        ),
+        (
+            lambda tmp: ["good.csv", "--label-column", "label", "--plot", "delta.nope"],
+            r"--plot delta\.nope: can't tell the image format .*\.png",
+        ),
     ],
-    ids=["directory", "npz objects", "npz 3-D", "npz lengths", "npz empty", "float labels",
-         "label as feature", "repeated feature", "no output dir", "output is dir", "plot format"],
+    ids=[
+        "directory",
+        "npz objects",
+        "npz 3-D",
+        "npz lengths",
+        "npz empty",
+        "float labels",
+        "label as feature",
+        "repeated feature",
+        "no output dir",
+        "output is dir",
+        "plot format",
+    ],
 )
 def test_more_bad_input_exits_2_with_one_line(in_tmp, capsys, make_args, pattern):
     status, out, err = run_main(["find-issues", *make_args(in_tmp)], capsys)
@@ -321,10 +428,14 @@ def test_more_bad_input_exits_2_with_one_line(in_tmp, capsys, make_args, pattern
     [
         ([], r"cleanlab-pdiff: error: the following arguments are required"),
         (["find-issues", "good.csv"], r".*required: --label-column"),
-        (["find-issues", "good.csv", *LABEL, "--epochs", "0"],
-         r".*--epochs: expected a positive integer, got '0'"),
-        (["find-issues", "good.csv", *LABEL, "--noise-rate", "1"],
-         r".*--noise-rate: expected 'auto' or a number in \[0, 1\), got '1'"),
+        (
+            ["find-issues", "good.csv", *LABEL, "--epochs", "0"],
+            r".*--epochs: expected a positive integer, got '0'",
+        ),
+        (
+            ["find-issues", "good.csv", *LABEL, "--noise-rate", "1"],
+            r".*--noise-rate: expected 'auto' or a number in \[0, 1\), got '1'",
+        ),
         (["find-issues", "good.csv", *LABEL, "--noise-rate", "lots"], r".*--noise-rate"),
         (["find-issues", "good.csv", *LABEL, "--seed", "x"], r".*--seed: invalid int value"),
         (["find-issues", "good.csv", *LABEL, "--bogus"], r".*unrecognized arguments: --bogus"),
@@ -354,8 +465,11 @@ def test_plot_without_matplotlib_exits_2(in_tmp, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib raises ImportError
     status, _, err = run_main(["find-issues", "good.csv", *LABEL, "--plot", "d.png"], capsys)
     assert status == 2
-    assert re.match(r"cleanlab-pdiff: error: --plot: plotting needs matplotlib: pip install "
-                    r"'cleanlab-pdiff\[plot\]'", err), err
+    assert re.match(
+        r"cleanlab-pdiff: error: --plot: plotting needs matplotlib: pip install "
+        r"'cleanlab-pdiff\[plot\]'",
+        err,
+    ), err
 
 
 def test_divergence_exits_1_with_one_line(in_tmp, capsys, monkeypatch):
@@ -392,7 +506,7 @@ def test_tsv_and_compressed_csv(tmp_path):
 @pytest.mark.parametrize(
     "labels, expected",
     [
-        ([1.0, 2.0, 1.0, 2.0], [1, 2, 1, 2]),          # integer-valued floats become ints
+        ([1.0, 2.0, 1.0, 2.0], [1, 2, 1, 2]),  # integer-valued floats become ints
         ([True, False, True, False], ["True", "False", "True", "False"]),
         (["a", "b", "a", "b"], ["a", "b", "a", "b"]),
     ],

@@ -71,11 +71,23 @@ def run_cli(path):
     Warnings that a user would see are appended to ``stderr``, one line each.
     """
     output = Path(path).with_name("issues.csv")
-    argv = ["find-issues", str(path), "--label-column", LABEL, "--epochs", "1", "--quiet",
-            "--device", "cpu", "--seed", "0", "--output", str(output)]
+    argv = [
+        "find-issues",
+        str(path),
+        "--label-column",
+        LABEL,
+        "--epochs",
+        "1",
+        "--quiet",
+        "--device",
+        "cpu",
+        "--seed",
+        "0",
+        "--output",
+        str(output),
+    ]
     out, err = io.StringIO(), io.StringIO()
-    with warnings.catch_warnings(record=True) as caught, redirect_stdout(out), \
-            redirect_stderr(err):
+    with warnings.catch_warnings(record=True) as caught, redirect_stdout(out), redirect_stderr(err):
         warnings.simplefilter("always")
         try:
             status = cli.main(argv)
@@ -83,7 +95,8 @@ def run_cli(path):
             status = exc.code
     shown = "".join(
         f"{w.filename}:{w.lineno}: {w.category.__name__}: {w.message}\n"
-        for w in caught if not issubclass(w.category, HIDDEN_WARNINGS)
+        for w in caught
+        if not issubclass(w.category, HIDDEN_WARNINGS)
     )
     return status, out.getvalue(), err.getvalue() + shown, output
 
@@ -132,13 +145,17 @@ def tables(draw, label_kinds=("int", "str", "odd")):
     codes = draw(st.permutations([c for c in range(n_classes) for _ in range(2)] + extra))
     kind = draw(st.sampled_from(label_kinds))
     if kind == "int":
-        classes = draw(st.lists(st.integers(-5, 9), min_size=n_classes, max_size=n_classes,
-                                unique=True))
+        classes = draw(
+            st.lists(st.integers(-5, 9), min_size=n_classes, max_size=n_classes, unique=True)
+        )
     elif kind == "str":
         classes = ["cat", "dog", "emu"]
     else:
-        classes = draw(st.lists(st.sampled_from(ODD_LABELS), min_size=n_classes,
-                                max_size=n_classes, unique=True))
+        classes = draw(
+            st.lists(
+                st.sampled_from(ODD_LABELS), min_size=n_classes, max_size=n_classes, unique=True
+            )
+        )
     n_features = draw(st.integers(1, 3))
     columns = {
         f"f{j}": draw(st.lists(FEATURE, min_size=len(codes), max_size=len(codes)))
@@ -152,8 +169,10 @@ def tables(draw, label_kinds=("int", "str", "odd")):
 
 def npz_arrays(table):
     labels = table[LABEL].to_numpy()
-    return {"X": table.drop(columns=LABEL).to_numpy(dtype=np.float64),
-            LABEL: labels.astype(str) if labels.dtype == object else labels}
+    return {
+        "X": table.drop(columns=LABEL).to_numpy(dtype=np.float64),
+        LABEL: labels.astype(str) if labels.dtype == object else labels,
+    }
 
 
 def save_npz(path, arrays, compress=False, foreign=()):
@@ -170,8 +189,9 @@ def save_npz(path, arrays, compress=False, foreign=()):
 def _zip_bytes(name, data, method=zipfile.ZIP_DEFLATED):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", method) as archive:
-        archive.writestr(zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), data,
-                         compress_type=method)
+        archive.writestr(
+            zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), data, compress_type=method
+        )
     return buffer.getvalue()
 
 
@@ -198,13 +218,25 @@ def encode(table, fmt):
 
 
 SUFFIXES = {
-    "csv": ".csv", "tsv": ".tsv", "csv.gz": ".csv.gz", "csv.bz2": ".csv.bz2",
-    "csv.xz": ".csv.xz", "csv.zip": ".csv.zip", "parquet": ".parquet",
-    "parquet-plain": ".pq", "npz": ".npz", "npz-deflated": ".npz",
+    "csv": ".csv",
+    "tsv": ".tsv",
+    "csv.gz": ".csv.gz",
+    "csv.bz2": ".csv.bz2",
+    "csv.xz": ".csv.xz",
+    "csv.zip": ".csv.zip",
+    "parquet": ".parquet",
+    "parquet-plain": ".pq",
+    "npz": ".npz",
+    "npz-deflated": ".npz",
 }
 #: One fixed valid table, 6 rows; its files are corrupted and cut by the tests below.
-BASE = pd.DataFrame({"f0": [0.5, 1.5, 2.5, -3.5, 4.5, 5.5], "f1": [1, 2, 3, 4, 5, 6],
-                     LABEL: ["cat", "cat", "dog", "dog", "emu", "emu"]})
+BASE = pd.DataFrame(
+    {
+        "f0": [0.5, 1.5, 2.5, -3.5, 4.5, 5.5],
+        "f1": [1, 2, 3, 4, 5, 6],
+        LABEL: ["cat", "cat", "dog", "dog", "emu", "emu"],
+    }
+)
 BASE_BYTES = {fmt: encode(BASE, fmt) for fmt in SUFFIXES}
 
 
@@ -248,17 +280,27 @@ EDITS = st.lists(st.tuples(st.integers(0, 2**16), st.integers(1, 255)), min_size
 # Random bytes and cut files --------------------------------------------------------------------
 
 #: Magic numbers that get random bytes past the first check of a reader.
-MAGIC = [b"", b"PAR1", b"PK\x03\x04", b"PK\x05\x06", b"\x93NUMPY\x01\x00", b"\xef\xbb\xbf",
-         b"BZh91AY&SY"]
-JUNK_TEXT = st.text(st.sampled_from(list(',;\t\n\r"\' 0123456789.-+eEnaif\x00xyz')),
-                    max_size=120).map(str.encode)
+MAGIC = [
+    b"",
+    b"PAR1",
+    b"PK\x03\x04",
+    b"PK\x05\x06",
+    b"\x93NUMPY\x01\x00",
+    b"\xef\xbb\xbf",
+    b"BZh91AY&SY",
+]
+JUNK_TEXT = st.text(
+    st.sampled_from(list(",;\t\n\r\"' 0123456789.-+eEnaif\x00xyz")), max_size=120
+).map(str.encode)
 
 
 @settings(max_examples=100, **FUZZ)
-@given(fmt=st.sampled_from(["csv", "tsv", "csv.bz2", "parquet", "parquet-plain", "npz"]),
-       head=st.sampled_from(MAGIC), body=st.one_of(st.binary(max_size=200), JUNK_TEXT),
-       tail=st.sampled_from([b"", b"PAR1", b"\x08\x00\x00\x00PAR1",
-                             b"PK\x05\x06" + bytes(18)]))
+@given(
+    fmt=st.sampled_from(["csv", "tsv", "csv.bz2", "parquet", "parquet-plain", "npz"]),
+    head=st.sampled_from(MAGIC),
+    body=st.one_of(st.binary(max_size=200), JUNK_TEXT),
+    tail=st.sampled_from([b"", b"PAR1", b"\x08\x00\x00\x00PAR1", b"PK\x05\x06" + bytes(18)]),
+)
 def test_random_bytes_are_refused(workdir, fmt, head, body, tail):
     # The junk never holds the label column's name, so no table in it can be usable.
     with fresh_dir(workdir) as tmp:
@@ -271,8 +313,9 @@ def test_cut_files_are_refused_or_read_whole_rows(workdir, fmt, cut):
     data = BASE_BYTES[fmt]
     with fresh_dir(workdir) as tmp:
         # A CSV cut between rows, or inside the last number, is still a usable table.
-        check_cli(write_bytes(tmp, fmt, data[: int(cut * len(data))]),
-                  must_fail=fmt not in ("csv", "tsv"))
+        check_cli(
+            write_bytes(tmp, fmt, data[: int(cut * len(data))]), must_fail=fmt not in ("csv", "tsv")
+        )
 
 
 @settings(max_examples=80, **FUZZ)
@@ -315,8 +358,11 @@ def pandas_metadata(draw):
 
 
 @settings(max_examples=80, **FUZZ)
-@given(fmt=st.sampled_from(["parquet", "parquet-plain"]), edits=st.one_of(st.just([]), EDITS),
-       metadata=st.one_of(st.none(), pandas_metadata()))
+@given(
+    fmt=st.sampled_from(["parquet", "parquet-plain"]),
+    edits=st.one_of(st.just([]), EDITS),
+    metadata=st.one_of(st.none(), pandas_metadata()),
+)
 @example(fmt="parquet", edits=[], metadata="{}")
 @example(fmt="parquet", edits=[(51082, 128)], metadata=None)  # invalid UTF-8 in a string page
 def test_corrupted_parquet(workdir, fmt, edits, metadata):
@@ -333,8 +379,14 @@ def test_corrupted_parquet(workdir, fmt, edits, metadata):
 @settings(max_examples=80, **FUZZ)
 @given(fmt=st.sampled_from(["npz", "npz-deflated"]), edits=EDITS)
 @example(fmt="npz", edits=[_zip_method_edit(BASE_BYTES["npz"])])
-@example(fmt="npz-deflated", edits=[_deflate_block_type_edit(
-    BASE_BYTES["npz-deflated"], _zip_data_start(BASE_BYTES["npz-deflated"]))])
+@example(
+    fmt="npz-deflated",
+    edits=[
+        _deflate_block_type_edit(
+            BASE_BYTES["npz-deflated"], _zip_data_start(BASE_BYTES["npz-deflated"])
+        )
+    ],
+)
 def test_corrupted_npz(workdir, fmt, edits):
     with fresh_dir(workdir) as tmp:
         check_cli(write_bytes(tmp, fmt, corrupt(BASE_BYTES[fmt], edits)))
@@ -389,7 +441,8 @@ def _wrong_delimiter(draw, sheet):
 
 def _extra_field(draw, sheet):  # ragged rows: judged by ``_ragged_must_fail``
     sheet["rows"][draw(st.integers(0, len(sheet["rows"]) - 1))].append(
-        draw(st.sampled_from(["", "1", "x"])))
+        draw(st.sampled_from(["", "1", "x"]))
+    )
     return False
 
 
@@ -422,8 +475,11 @@ def _nul_byte(draw, sheet):
 
 def _unicode_header(draw, sheet):
     chars = st.characters(exclude_categories=("Cs", "Cc", "Cf"))
-    name = draw(st.text(chars, min_size=1, max_size=5).filter(
-        lambda name: name not in sheet["header"] and name.strip() == name))
+    name = draw(
+        st.text(chars, min_size=1, max_size=5).filter(
+            lambda name: name not in sheet["header"] and name.strip() == name
+        )
+    )
     col = sheet["header"].index(draw(st.sampled_from(_features(sheet))))
     sheet["header"][col] = name
     return False
@@ -450,16 +506,27 @@ def _blank_lines(draw, sheet):
 
 
 CSV_MUTATIONS = [
-    _non_finite_feature, _text_feature, _missing_label, _header_only, _wrong_delimiter,
-    _extra_field, _missing_field, _nul_byte, _unicode_header, _quote_all, _byte_order_mark,
-    _crlf, _blank_lines,
+    _non_finite_feature,
+    _text_feature,
+    _missing_label,
+    _header_only,
+    _wrong_delimiter,
+    _extra_field,
+    _missing_field,
+    _nul_byte,
+    _unicode_header,
+    _quote_all,
+    _byte_order_mark,
+    _crlf,
+    _blank_lines,
 ]
 
 
 def render(sheet):
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=sheet["sep"], quoting=sheet["quoting"],
-                        lineterminator=sheet["newline"])
+    writer = csv.writer(
+        buffer, delimiter=sheet["sep"], quoting=sheet["quoting"], lineterminator=sheet["newline"]
+    )
     writer.writerow(sheet["header"])
     writer.writerows(sheet["rows"])
     return (("\ufeff" if sheet["bom"] else "") + buffer.getvalue()).encode()
@@ -473,7 +540,9 @@ def malformed_csv(draw):
     sheet = {
         "header": list(table.columns),
         "rows": [[str(value) for value in row] for row in table.itertuples(index=False)],
-        "sep": "\t" if fmt == "tsv" else ",", "quoting": csv.QUOTE_MINIMAL, "bom": False,
+        "sep": "\t" if fmt == "tsv" else ",",
+        "quoting": csv.QUOTE_MINIMAL,
+        "bom": False,
         "newline": "\n",
     }
     must_fail = False
@@ -496,8 +565,7 @@ def test_malformed_csv(workdir, case):
 
 @settings(max_examples=40, **FUZZ)
 @given(table=tables(), fmt=st.sampled_from(["csv", "tsv"]), data=st.data())
-@example(table=pd.DataFrame({"f0": [0.0, 1, 2, 3], LABEL: [0, 0, 1, 1]}), fmt="csv",
-         data=None)
+@example(table=pd.DataFrame({"f0": [0.0, 1, 2, 3], LABEL: [0, 0, 1, 1]}), fmt="csv", data=None)
 def test_repeated_csv_column_names_are_refused(workdir, table, fmt, data):
     column = LABEL if data is None else data.draw(st.sampled_from(list(table.columns)))
     table = pd.concat([table, table[[column]]], axis=1)  # the same name twice
@@ -509,17 +577,25 @@ def test_repeated_csv_column_names_are_refused(workdir, table, fmt, data):
 
 @settings(max_examples=40, **FUZZ)
 @given(table=tables(label_kinds=("int",)), data=st.data())
-@example(table=pd.DataFrame({"f0": [0.0, 1, 2, 3, 4, 5], LABEL: [0, 0, 1, 1, 2, 2]}),
-         data=None)
+@example(table=pd.DataFrame({"f0": [0.0, 1, 2, 3, 4, 5], LABEL: [0, 0, 1, 1, 2, 2]}), data=None)
 def test_non_finite_or_huge_numeric_labels(workdir, table, data):
     classes = sorted(set(table[LABEL]))
-    huge = ["inf", "-inf", "Infinity", "1e400", "1e20", "-1e19", "9223372036854775808",
-            "18446744073709551615", "1e300"]
+    huge = [
+        "inf",
+        "-inf",
+        "Infinity",
+        "1e400",
+        "1e20",
+        "-1e19",
+        "9223372036854775808",
+        "18446744073709551615",
+        "1e300",
+    ]
     if data is None:
         replace = {1: "inf", 2: "-inf"}
     else:
         values = data.draw(st.lists(st.sampled_from(huge), min_size=1, max_size=2, unique=True))
-        replace = dict(zip(classes[-len(values):], values, strict=False))
+        replace = dict(zip(classes[-len(values) :], values, strict=False))
     table[LABEL] = [replace.get(label, str(label)) for label in table[LABEL]]
     with fresh_dir(workdir) as tmp:
         path = Path(tmp) / "data.csv"
@@ -528,8 +604,9 @@ def test_non_finite_or_huge_numeric_labels(workdir, table, data):
         if status == 0:  # then every row keeps its own label
             given = pd.read_csv(output, dtype=str, keep_default_na=False)
             labels = table[LABEL].to_numpy()[given["row"].astype(int)]
-            assert all(float(a) == float(b)
-                       for a, b in zip(given["given_label"], labels, strict=True))
+            assert all(
+                float(a) == float(b) for a, b in zip(given["given_label"], labels, strict=True)
+            )
 
 
 def write_table(table, path):
@@ -539,8 +616,9 @@ def write_table(table, path):
     elif name.endswith((".parquet", ".pq")):
         table.to_parquet(path)
     else:
-        table.to_csv(path, sep="\t" if name.endswith(".tsv") else ",", index=False,
-                     float_format="%.17g")
+        table.to_csv(
+            path, sep="\t" if name.endswith(".tsv") else ",", index=False, float_format="%.17g"
+        )
 
 
 @settings(max_examples=40, **FUZZ)
@@ -555,8 +633,10 @@ def test_extreme_feature_values(workdir, table, fmt, data):
         column = data.draw(st.lists(st.one_of(big, FEATURE), min_size=n, max_size=n))
     else:
         start = data.draw(st.floats(-1e6, 1e6))  # and its next float: a near-constant column
-        column = [float(np.nextafter(start, np.inf)) if up else start
-                  for up in data.draw(st.lists(st.booleans(), min_size=n, max_size=n))]
+        column = [
+            float(np.nextafter(start, np.inf)) if up else start
+            for up in data.draw(st.lists(st.booleans(), min_size=n, max_size=n))
+        ]
     table = table.assign(f0=column)
     with fresh_dir(workdir) as tmp:
         path = Path(tmp) / f"data{SUFFIXES[fmt]}"
@@ -654,8 +734,9 @@ def _bad_features(draw, arrays):
 
 def _odd_but_valid(draw, arrays):
     X = np.asarray(arrays.get("X", np.zeros((0, 0))))
-    kind = draw(st.sampled_from(["bool", "int8", "uint64", "float16", "float32", "bytes",
-                                 "extra", "names"]))
+    kind = draw(
+        st.sampled_from(["bool", "int8", "uint64", "float16", "float32", "bytes", "extra", "names"])
+    )
     if X.ndim == 2 and X.dtype == np.float64:
         if kind == "bool":
             arrays["X"] = X > 0
@@ -669,8 +750,11 @@ def _odd_but_valid(draw, arrays):
         arrays[LABEL] = np.char.encode(arrays[LABEL], "utf-8")
     if kind == "names" and "X" in arrays:
         chars = st.characters(exclude_categories=("Cs", "Cc"))
-        name = draw(st.text(chars, min_size=1, max_size=6).filter(
-            lambda name: name not in arrays and "[" not in name and "\\" not in name))
+        name = draw(
+            st.text(chars, min_size=1, max_size=6).filter(
+                lambda name: name not in arrays and "[" not in name and "\\" not in name
+            )
+        )
         arrays[name] = arrays.pop("X")
     return False
 
@@ -684,8 +768,16 @@ def _no_arrays(draw, arrays):
 
 
 NPZ_MUTATIONS = [
-    _object_array, _zero_d_array, _high_dim_array, _length_mismatch, _no_label, _label_2d,
-    _nan_label, _bad_features, _odd_but_valid, _no_arrays,
+    _object_array,
+    _zero_d_array,
+    _high_dim_array,
+    _length_mismatch,
+    _no_label,
+    _label_2d,
+    _nan_label,
+    _bad_features,
+    _odd_but_valid,
+    _no_arrays,
 ]
 
 
@@ -711,10 +803,18 @@ def test_malformed_npz(workdir, case):
 
 @settings(max_examples=40, **FUZZ)
 @given(
-    foreign=st.lists(st.tuples(
-        st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"),
-                min_size=1, max_size=8).filter(lambda name: not name.endswith("/")),
-        st.binary(max_size=40)), min_size=1, max_size=2),
+    foreign=st.lists(
+        st.tuples(
+            st.text(
+                st.characters(exclude_categories=("Cs",), exclude_characters="\x00"),
+                min_size=1,
+                max_size=8,
+            ).filter(lambda name: not name.endswith("/")),
+            st.binary(max_size=40),
+        ),
+        min_size=1,
+        max_size=2,
+    ),
     compress=st.booleans(),
 )
 @example(foreign=[("notes.txt", b"hello")], compress=False)
@@ -730,9 +830,21 @@ def test_npz_with_members_that_are_not_arrays(workdir, foreign, compress):
 
 #: Arrow types for a feature column, and whether a feature of that type must be refused.
 FEATURE_TYPES = {
-    "int8": False, "uint64": False, "float16": False, "float32": False, "bool": False,
-    "decimal": True, "string": True, "large_string": True, "binary": True, "list": True,
-    "struct": True, "dictionary": True, "timestamp": True, "date32": True, "duration": True,
+    "int8": False,
+    "uint64": False,
+    "float16": False,
+    "float32": False,
+    "bool": False,
+    "decimal": True,
+    "string": True,
+    "large_string": True,
+    "binary": True,
+    "list": True,
+    "struct": True,
+    "dictionary": True,
+    "timestamp": True,
+    "date32": True,
+    "duration": True,
     "null": True,
 }
 LABEL_TYPES = ["int64", "uint8", "float64", "string", "dictionary", "bool", "timestamp", "list"]
@@ -761,8 +873,7 @@ def arrow_column(values, kind, nulls):
     if kind == "list":
         return pa.array([None if m else [int(v)] for v, m in zip(ints, mask, strict=True)])
     if kind == "struct":
-        return pa.array([None if m else {"v": float(v)} for v, m in zip(values, mask,
-                                                                       strict=True)])
+        return pa.array([None if m else {"v": float(v)} for v, m in zip(values, mask, strict=True)])
     if kind == "timestamp":
         return pa.array(ints, mask=mask).cast(pa.timestamp("s"))
     if kind == "date32":

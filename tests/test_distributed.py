@@ -47,9 +47,18 @@ def run(tmp_path_factory):
     """The 2-process fit: each process's recording, and the pickled model of process 0."""
     out = tmp_path_factory.mktemp("distributed")
     done = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone",
-         f"--nproc_per_node={N_PROCESSES}", str(SCRIPT), str(out)],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            f"--nproc_per_node={N_PROCESSES}",
+            str(SCRIPT),
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     ranks = [dict(np.load(out / f"rank{rank}.npz")) for rank in range(N_PROCESSES)]

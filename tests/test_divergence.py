@@ -23,8 +23,13 @@ DIVERGED = r"Training diverged: the loss is {loss} at epoch {epoch}, batch {batc
 def tabular():
     """96 samples, 6 features, classes 0, 1, 2."""
     return make_classification(
-        n_samples=96, n_features=6, n_informative=4, n_redundant=0, n_classes=3,
-        class_sep=2.0, random_state=0,
+        n_samples=96,
+        n_features=6,
+        n_informative=4,
+        n_redundant=0,
+        n_classes=3,
+        class_sep=2.0,
+        random_state=0,
     )
 
 
@@ -57,7 +62,12 @@ class Explode(nn.Module):
 
 #: What a successful fit learns (n_features_in_ is set by input validation, before training).
 LEARNED = (
-    "net_", "classes_", "history_", "noise_rate_", "window_", "training_label_quality_",
+    "net_",
+    "classes_",
+    "history_",
+    "noise_rate_",
+    "window_",
+    "training_label_quality_",
     "label_issues_",
 )
 
@@ -84,8 +94,9 @@ def test_non_finite_loss_names_epoch_and_batch_and_leaves_unfitted(tabular, mode
 def test_diverging_sgd_raises_floating_point_error(tabular):
     X, y = tabular
     clf = PDiffClassifier(**{**FAST, "optimizer": torch.optim.SGD, "lr": 1e6})
-    with pytest.raises(FloatingPointError, match=DIVERGED.format(loss="nan", epoch=r"\d+",
-                                                                 batch=r"\d+")):
+    with pytest.raises(
+        FloatingPointError, match=DIVERGED.format(loss="nan", epoch=r"\d+", batch=r"\d+")
+    ):
         clf.fit(X, y)
     _assert_unfitted(clf)
 
@@ -126,9 +137,7 @@ class PoisonedSGD(torch.optim.SGD):
 def test_non_finite_parameters_at_train_end_raise_and_leave_unfitted(tabular):
     X, y = tabular
     # One batch, one step: the loss was finite, only the parameters went bad.
-    clf = PDiffClassifier(
-        **{**FAST, "max_epochs": 1, "batch_size": 128, "optimizer": PoisonedSGD}
-    )
+    clf = PDiffClassifier(**{**FAST, "max_epochs": 1, "batch_size": 128, "optimizer": PoisonedSGD})
     with pytest.raises(
         FloatingPointError,
         match=r"parameters are not finite after epoch 1\. Scale the features or lower lr",
@@ -143,9 +152,7 @@ def test_non_finite_parameters_at_train_end_raise_and_leave_unfitted(tabular):
 def test_fewer_samples_than_one_batch(tabular):
     X, y = tabular
     X, y = X[:10], y[:10]
-    clf = PDiffClassifier(
-        **{**FAST, "noise_rate": 0.2, "t_k": 0, "batch_size": 32}
-    ).fit(X, y)
+    clf = PDiffClassifier(**{**FAST, "noise_rate": 0.2, "t_k": 0, "batch_size": 32}).fit(X, y)
     assert clf.window_ == 1
     assert all(len(clf.history_[e, "batches"]) == 1 for e in range(3))
     proba = clf.predict_proba(X)
@@ -212,7 +219,11 @@ def test_a_thousand_classes():
     y = np.repeat(np.arange(n_classes), 2)
     X = rng.randn(n_classes, 16)[y] + 0.1 * rng.randn(y.size, 16)
     clf = PDiffClassifier(
-        partial(MLP, hidden=(32,)), max_epochs=3, batch_size=128, lr=1e-2, random_state=0,
+        partial(MLP, hidden=(32,)),
+        max_epochs=3,
+        batch_size=128,
+        lr=1e-2,
+        random_state=0,
         device="cpu",
     ).fit(X, y)
     proba = clf.predict_proba(X)

@@ -76,9 +76,11 @@ def complex_X(draw):
 
 @st.composite
 def ragged_X(draw):
-    lengths = draw(st.lists(st.integers(1, 4), min_size=N, max_size=N).filter(
-        lambda lengths: len(set(lengths)) > 1
-    ))
+    lengths = draw(
+        st.lists(st.integers(1, 4), min_size=N, max_size=N).filter(
+            lambda lengths: len(set(lengths)) > 1
+        )
+    )
     rows = [draw(st.lists(FINITE, min_size=n, max_size=n)) for n in lengths]
     if draw(st.booleans()):  # a nested list in place of one number
         row = draw(st.integers(0, N - 1))
@@ -98,9 +100,18 @@ def non_finite_X(draw):
 @st.composite
 def empty_X(draw):
     d = draw(st.integers(0, 3))
-    value = draw(st.sampled_from([
-        np.empty((0,)), np.empty((0, d)), np.empty((N, 0)), np.empty((0, d, 2, 2)), [], [[]],
-    ]))
+    value = draw(
+        st.sampled_from(
+            [
+                np.empty((0,)),
+                np.empty((0, d)),
+                np.empty((N, 0)),
+                np.empty((0, d, 2, 2)),
+                [],
+                [[]],
+            ]
+        )
+    )
     return value, r"0 sample\(s\)|0 feature\(s\)|Expected 2D array, got 1D array"
 
 
@@ -123,9 +134,7 @@ def wrong_ndim_X(draw):
 
 @st.composite
 def other_objects_X(draw):
-    value = draw(st.sampled_from(
-        [{}, {"a": 1}, {1, 2}, frozenset(), object(), b"abc", "abc", ...]
-    ))
+    value = draw(st.sampled_from([{}, {"a": 1}, {1, 2}, frozenset(), object(), b"abc", "abc", ...]))
     return value, (
         r"float\(\) argument must be|could not convert string to float|"
         r"Expected 2D array, got scalar array"
@@ -133,7 +142,12 @@ def other_objects_X(draw):
 
 
 MALFORMED_X = st.one_of(
-    strings_in_X(), complex_X(), ragged_X(), non_finite_X(), empty_X(), wrong_ndim_X(),
+    strings_in_X(),
+    complex_X(),
+    ragged_X(),
+    non_finite_X(),
+    empty_X(),
+    wrong_ndim_X(),
     other_objects_X(),
 )
 
@@ -149,9 +163,11 @@ def _misshapen(draw, kind, labels):
     if kind == "2-d":
         width = draw(st.integers(2, 4))
         return np.repeat(labels[:, None], width, axis=1), "y should be a 1d array"
-    lengths = draw(st.lists(st.integers(1, 3), min_size=N, max_size=N).filter(
-        lambda lengths: len(set(lengths)) > 1
-    ))
+    lengths = draw(
+        st.lists(st.integers(1, 3), min_size=N, max_size=N).filter(
+            lambda lengths: len(set(lengths)) > 1
+        )
+    )
     return [list(range(n)) for n in lengths], (
         r"inhomogeneous shape|setting an array element with a sequence"
     )
@@ -159,10 +175,22 @@ def _misshapen(draw, kind, labels):
 
 @st.composite
 def malformed_y_for_fit(draw):
-    kind = draw(st.sampled_from(
-        ["none", "non-finite", "continuous", "complex", "2-d", "ragged", "mixed", "nones",
-         "single", "scalar"]
-    ))
+    kind = draw(
+        st.sampled_from(
+            [
+                "none",
+                "non-finite",
+                "continuous",
+                "complex",
+                "2-d",
+                "ragged",
+                "mixed",
+                "nones",
+                "single",
+                "scalar",
+            ]
+        )
+    )
     labels = draw(hnp.arrays(np.int64, N, elements=st.integers(0, 2)))
     if kind == "none":
         return None, "requires y to be passed"
@@ -190,9 +218,11 @@ def malformed_y_for_fit(draw):
 @st.composite
 def malformed_y_for_scoring(draw):
     """Labels label_quality_scores must reject, given a model fitted on classes 0, 1, 2."""
-    kind = draw(st.sampled_from(
-        ["none", "non-finite", "unseen", "complex", "2-d", "ragged", "mixed", "scalar"]
-    ))
+    kind = draw(
+        st.sampled_from(
+            ["none", "non-finite", "unseen", "complex", "2-d", "ragged", "mixed", "scalar"]
+        )
+    )
     labels = draw(hnp.arrays(np.int64, N, elements=st.integers(0, 2)))
     unseen = r"y holds labels not seen in fit"
     if kind == "none":
@@ -201,8 +231,11 @@ def malformed_y_for_scoring(draw):
         y = _poke(draw, labels.astype(np.float64), st.sampled_from([np.nan, np.inf, -np.inf]))
         return y.astype(np.float64), unseen
     if kind == "unseen":
-        other = st.one_of(st.integers().filter(lambda v: v not in (0, 1, 2)), LETTERS,
-                          st.floats(0.01, 1.99).filter(lambda v: v != 1))
+        other = st.one_of(
+            st.integers().filter(lambda v: v not in (0, 1, 2)),
+            LETTERS,
+            st.floats(0.01, 1.99).filter(lambda v: v != 1),
+        )
         return _poke(draw, labels, other), rf"{unseen}|mixes label types"
     if kind in MISSHAPEN:
         return _misshapen(draw, kind, labels)
@@ -224,9 +257,11 @@ def mismatched_lengths(draw):
 
 @st.composite
 def malformed_sample_weight(draw):
-    kind = draw(st.sampled_from(
-        ["non-finite", "negative", "all-zero", "strings", "complex", "2-d", "length"]
-    ))
+    kind = draw(
+        st.sampled_from(
+            ["non-finite", "negative", "all-zero", "strings", "complex", "2-d", "length"]
+        )
+    )
     weight = draw(hnp.arrays(np.float64, N, elements=st.floats(0.0, 10.0)))
     if kind == "non-finite":
         bad = st.sampled_from([np.nan, np.inf, -np.inf])

@@ -45,8 +45,9 @@ def test_label_quality_scores_delegate_to_cleanlab(fitted, noisy_digits, method)
 
 def test_normalized_margin_is_delta_mapped_to_unit_interval(fitted, noisy_digits):
     X, y_noisy, _ = noisy_digits
-    delta = probability_difference(torch.from_numpy(fitted.predict_proba(X)),
-                                   torch.from_numpy(y_noisy))
+    delta = probability_difference(
+        torch.from_numpy(fitted.predict_proba(X)), torch.from_numpy(y_noisy)
+    )
     np.testing.assert_allclose(
         fitted.label_quality_scores(X, y_noisy), (delta.numpy() + 1) / 2, atol=1e-6
     )
@@ -55,8 +56,9 @@ def test_normalized_margin_is_delta_mapped_to_unit_interval(fitted, noisy_digits
 def test_label_quality_scores_encode_string_labels():
     X, y = load_digits(return_X_y=True)
     X, y = X[:300] / 16.0, y[:300]
-    names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven",
-                      "eight", "nine"])
+    names = np.array(
+        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    )
     clf = PDiffClassifier(max_epochs=5, random_state=0).fit(X, names[y])
     by_name = clf.label_quality_scores(X, names[y])
     by_code = get_label_quality_scores(
@@ -160,8 +162,11 @@ def test_clean_learning_with_pdiff(noisy_digits):
 def test_cross_val_predict_feeds_cleanlab_filter(noisy_digits):
     X, y_noisy, flipped = noisy_digits
     pred_probs = cross_val_predict(
-        PDiffClassifier(max_epochs=20, random_state=0), X, y_noisy,
-        cv=StratifiedKFold(3, shuffle=True, random_state=0), method="predict_proba",
+        PDiffClassifier(max_epochs=20, random_state=0),
+        X,
+        y_noisy,
+        cv=StratifiedKFold(3, shuffle=True, random_state=0),
+        method="predict_proba",
     )
     mask = find_label_issues(y_noisy, pred_probs)
     assert f1_score(flipped, mask) > 0.7
@@ -193,8 +198,11 @@ def test_digits_40_percent_one_run_matches_cleanlab_five_fold_recipe():
     mask = clf.find_label_issues(X, y_noisy)
     assert roc_auc_score(flipped, -clf.training_label_quality_) >= 0.98
     pred_probs = cross_val_predict(
-        PDiffClassifier(noise_rate=0.0, random_state=0), X, y_noisy,
-        cv=StratifiedKFold(5, shuffle=True, random_state=0), method="predict_proba",
+        PDiffClassifier(noise_rate=0.0, random_state=0),
+        X,
+        y_noisy,
+        cv=StratifiedKFold(5, shuffle=True, random_state=0),
+        method="predict_proba",
     )
     recipe = find_label_issues(y_noisy, pred_probs)
     assert f1_score(flipped, mask) >= f1_score(flipped, recipe)

@@ -31,7 +31,7 @@ def test_batches_hold_the_rows_skorch_s_dataset_gives_one_by_one(shuffle):
 
 @pytest.mark.parametrize("y", [None, np.arange(10) % 3], ids=["no y", "array y"])
 def test_batches_without_a_target_dict(y):
-    (Xb, yb), = batch_loader(Dataset(X, y), batch_size=10)
+    ((Xb, yb),) = batch_loader(Dataset(X, y), batch_size=10)
     torch.testing.assert_close(Xb, torch.as_tensor(X))
     if y is not None:
         np.testing.assert_array_equal(yb.numpy(), y)
@@ -39,5 +39,5 @@ def test_batches_without_a_target_dict(y):
 
 def test_other_data_fall_back_to_the_dataset_s_own_indexing():
     frame = pd.DataFrame({"a": np.arange(6.0), "b": np.arange(6.0) * 2})
-    (Xb, _), = batch_loader(Dataset(frame, None), batch_size=6)
+    ((Xb, _),) = batch_loader(Dataset(frame, None), batch_size=6)
     np.testing.assert_array_equal(Xb["b"].numpy().ravel(), np.arange(6.0) * 2)

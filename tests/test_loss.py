@@ -38,8 +38,9 @@ def test_training_loss_is_normalised_by_the_batch_not_by_the_kept_count():
 
 def test_negative_learning_gives_dropped_examples_minus_log_one_minus_p():
     logits, labels = _batch(1)
-    criterion = PDiffLoss(window=1, noise_rate=0.5, t_k=0, negative_learning=True,
-                          n_samples=len(labels))
+    criterion = PDiffLoss(
+        window=1, noise_rate=0.5, t_k=0, negative_learning=True, n_samples=len(labels)
+    )
     logits.requires_grad_(True)
     loss = criterion(logits, labels, index=torch.arange(len(labels)), epoch=0)
     kept = criterion.last_weights

@@ -43,9 +43,9 @@ def test_per_class_thresholds_rescue_pair_noise():
     y_noisy = make_noisy_labels(y_train, 0.45, kind="pair", random_state=0)
     scores = {
         per_class: PDiffClassifier(noise_rate=0.45, per_class=per_class, random_state=0)
-        .fit(X_train, y_noisy).score(X_test, y_test)
+        .fit(X_train, y_noisy)
+        .score(X_test, y_test)
         for per_class in (False, True)
     }
     assert scores[True] >= 0.88
     assert scores[True] - scores[False] >= 0.08
-

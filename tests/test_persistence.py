@@ -23,8 +23,9 @@ CUDA = torch.cuda.is_available()
 
 @pytest.fixture(scope="module")
 def tabular():
-    return make_classification(n_samples=120, n_features=6, n_classes=3, n_informative=4,
-                               random_state=0)
+    return make_classification(
+        n_samples=120, n_features=6, n_classes=3, n_informative=4, random_state=0
+    )
 
 
 @pytest.mark.skipif(CUDA, reason="simulates loading on a machine without CUDA")
@@ -81,7 +82,9 @@ def test_a_model_trained_on_cuda_loads_on_a_cpu_only_machine(tabular, tmp_path):
     np.save(paths[3], y)
     result = subprocess.run(
         [sys.executable, "-c", LOAD_ON_CPU, *map(str, paths)],
-        env={**os.environ, "CUDA_VISIBLE_DEVICES": ""}, capture_output=True, text=True,
+        env={**os.environ, "CUDA_VISIBLE_DEVICES": ""},
+        capture_output=True,
+        text=True,
         timeout=300,
     )
     assert result.returncode == 0, result.stderr

@@ -121,7 +121,8 @@ def test_delta_plot_with_every_epoch_and_the_true_labels(recorded, data, tmp_pat
     labels = [line.get_label() for line in ax.get_lines()]
     n_flipped = int((data[1] != data[2]).sum())
     assert labels == [
-        "P-DIFF threshold", f"clean ({300 - n_flipped}): median",
+        "P-DIFF threshold",
+        f"clean ({300 - n_flipped}): median",
         f"mislabelled ({n_flipped}): median",
     ]
     assert ax.get_xlim() == (0.5, N_EPOCHS + 0.5)

@@ -42,9 +42,7 @@ def batches(draw, weight=EXACT_WEIGHT, weighted=None, min_size=1, max_size=15):
         delta = draw(hnp.arrays(np.float32, n, elements=DELTA))
         mass = None
         if weighted:
-            mass = draw(
-                hnp.arrays(np.float32, n, elements=weight).filter(lambda w: w.sum() > 0)
-            )
+            mass = draw(hnp.arrays(np.float32, n, elements=weight).filter(lambda w: w.sum() > 0))
         out.append((delta, mass))
     return out
 
@@ -80,7 +78,9 @@ def test_window_histogram_is_the_count_of_the_last_window_batches(window, noise_
 
 @settings(max_examples=100, deadline=None)
 @given(
-    window=st.integers(1, 6), noise_rate=NOISE_RATE, t_k=st.integers(0, 4),
+    window=st.integers(1, 6),
+    noise_rate=NOISE_RATE,
+    t_k=st.integers(0, 4),
     run=batches(min_size=6, max_size=20),
 )
 def test_dropped_share_of_the_window_never_exceeds_the_drop_rate(window, noise_rate, t_k, run):
@@ -144,8 +144,10 @@ def test_drop_rate_zero_drops_nothing(window, t_k, run):
 
 @settings(max_examples=100, deadline=None)
 @given(
-    data=st.data(), window=st.integers(1, 6),
-    noise_rate=st.one_of(st.just("auto"), st.floats(0.0, 0.95)), weighted=st.booleans(),
+    data=st.data(),
+    window=st.integers(1, 6),
+    noise_rate=st.one_of(st.just("auto"), st.floats(0.0, 0.95)),
+    weighted=st.booleans(),
 )
 def test_full_window_does_not_depend_on_the_order_of_its_batches(
     data, window, noise_rate, weighted

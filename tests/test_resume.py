@@ -47,9 +47,7 @@ def uninterrupted(noisy_digits):
 def _assert_same_run(resumed, expected, X):
     np.testing.assert_array_equal(resumed.predict_proba(X), expected.predict_proba(X))
     assert resumed.noise_rate_ == expected.noise_rate_
-    np.testing.assert_array_equal(
-        resumed.training_label_quality_, expected.training_label_quality_
-    )
+    np.testing.assert_array_equal(resumed.training_label_quality_, expected.training_label_quality_)
     np.testing.assert_array_equal(resumed.label_issues_, expected.label_issues_)
     assert len(resumed.history_) == len(expected.history_) == A + B
     assert resumed.history_[:, "drop_rate"] == expected.history_[:, "drop_rate"]
@@ -87,9 +85,7 @@ for name in names:
 
 
 @pytest.mark.slow
-def test_partial_fit_in_a_fresh_process_equals_one_long_fit(
-    noisy_digits, uninterrupted, tmp_path
-):
+def test_partial_fit_in_a_fresh_process_equals_one_long_fit(noisy_digits, uninterrupted, tmp_path):
     X, y = noisy_digits
     np.savez(tmp_path / "data.npz", X=X, y=y)
     names = {"auto": "auto", 0.2: "rate"}
@@ -101,7 +97,10 @@ def test_partial_fit_in_a_fresh_process_equals_one_long_fit(
     # One interpreter for both runs: starting one costs seconds.
     done = subprocess.run(
         [sys.executable, "-c", RESUME_SCRIPT, "data.npz", str(B), *names.values()],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
 
@@ -180,8 +179,13 @@ FAST = {"max_epochs": 1, "batch_size": 32, "random_state": 0, "device": "cpu"}
 def tabular():
     """120 samples, 8 features, classes 0, 1, 2."""
     return make_classification(
-        n_samples=120, n_features=8, n_informative=5, n_redundant=0, n_classes=3,
-        class_sep=2.0, random_state=0,
+        n_samples=120,
+        n_features=8,
+        n_informative=5,
+        n_redundant=0,
+        n_classes=3,
+        class_sep=2.0,
+        random_state=0,
     )
 
 

@@ -35,8 +35,13 @@ DROPPING = {**FAST, "noise_rate": 0.2, "t_k": 1, "window": 3, "max_epochs": 4}
 def noisy():
     """200 samples, 8 features, 3 classes, 20% of the labels flipped."""
     X, y = make_classification(
-        n_samples=200, n_features=8, n_informative=5, n_redundant=0, n_classes=3,
-        class_sep=2.0, random_state=0,
+        n_samples=200,
+        n_features=8,
+        n_informative=5,
+        n_redundant=0,
+        n_classes=3,
+        class_sep=2.0,
+        random_state=0,
     )
     return X.astype(np.float32), make_noisy_labels(y, 0.2, random_state=0)
 
@@ -185,8 +190,11 @@ def test_pickle_keeps_a_single_process_model_without_the_accelerator(noisy, acce
     "params, error, match",
     [
         ({"device": "cpu"}, ValueError, "device must be 'auto' with an accelerator"),
-        ({"precision": "bf16"}, ValueError,
-         "precision='bf16' needs the accelerator's mixed_precision to be 'bf16', got 'no'"),
+        (
+            {"precision": "bf16"},
+            ValueError,
+            "precision='bf16' needs the accelerator's mixed_precision to be 'bf16', got 'no'",
+        ),
     ],
 )
 def test_accelerator_settings_must_agree(noisy, accelerator, params, error, match):
@@ -223,7 +231,10 @@ def test_bf16_through_the_accelerator(tmp_path):
     pytest.importorskip("accelerate")
     # In a process of its own: Accelerate's precision is set once per process.
     done = subprocess.run(
-        [sys.executable, "-c", ACCELERATED_BF16], capture_output=True, text=True, timeout=300,
+        [sys.executable, "-c", ACCELERATED_BF16],
+        capture_output=True,
+        text=True,
+        timeout=300,
         cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
@@ -302,9 +313,7 @@ def test_find_label_issues_cv_is_the_same_with_parallel_folds(noisy):
     serial = clf.find_label_issues(X, y, cv=2, n_jobs=1)
     parallel = clf.find_label_issues(X, y, cv=2, n_jobs=2)
     np.testing.assert_array_equal(parallel, serial)
-    ranked = clf.find_label_issues(
-        X, y, cv=2, n_jobs=2, return_indices_ranked_by="self_confidence"
-    )
+    ranked = clf.find_label_issues(X, y, cv=2, n_jobs=2, return_indices_ranked_by="self_confidence")
     np.testing.assert_array_equal(np.sort(ranked), np.flatnonzero(serial))
 
 
