@@ -1,137 +1,38 @@
-"""skorch glue: a net that overrides ``get_loss`` and a callback for epochs and safety.
+"""skorch glue: the net that trains the estimator's network, and how it is built.
 
-The estimator passes targets as a dict routed with each batch (skorch's FAQ
-recipe for per-sample data): ``{"label": ..., "index": ..., "weight": ...}``, the
-weight only when the user gave sample weights.
-The P-DIFF state itself lives in the criterion, :class:`~cleanlab_pdiff.loss.PDiffLoss`.
-With an ``accelerate.Accelerator``, the net is :class:`AcceleratedPDiffNet`.
+:class:`PDiffNet` overrides ``get_loss`` (to hand the criterion, which holds all
+P-DIFF state, the routed targets and the epoch) and ``infer`` (for bfloat16
+autocast); :class:`AcceleratedPDiffNet` trains through an
+``accelerate.Accelerator`` and also overrides ``initialize_criterion`` and
+``__reduce_ex__`` (see their docstrings for why). :func:`build_net` assembles the
+net of a :class:`~cleanlab_pdiff.PDiffClassifier`; the targets are a dict routed
+with each batch (skorch's FAQ recipe for per-sample data): ``{"label": ...,
+"index": ..., "weight": ...}``, the weight only when the user gave sample weights.
+:func:`train_new_net`, :func:`continue_training` and :func:`predict_proba` run the
+net on a private copy of the random state (:func:`forked_rng`).
 """
 
-import atexit
+import contextlib
 import functools
 import math
-import time
 
 import numpy as np
 import torch
+from sklearn.utils import check_random_state
 from skorch import NeuralNet
-from skorch.callbacks import Callback
-from skorch.dataset import Dataset as SkorchDataset
 from skorch.hf import AccelerateMixin
 from skorch.utils import to_tensor
 from torch import distributed as dist
-from torch.utils.data import (
-    BatchSampler,
-    DataLoader,
-    Dataset,
-    Sampler,
-    SequentialSampler,
-    default_convert,
-)
 
-from .pdiff import BIN_WIDTH, is_synchronised, saturation
-
-#: Name under which the P-DIFF callback is registered with the net.
-CALLBACK_NAME = "pdiff"
+from ._callback import CALLBACK_NAME, PDiffCallback
+from .loader import batch_loader
+from .loss import PDiffLoss
+from .networks import build_module
 
 
 def softmax(logits):
     """Turn the network's logits into probabilities for ``predict_proba``."""
     return torch.softmax(logits, dim=-1)
-
-
-class EpochShuffle(Sampler):
-    """A random order of ``range(n)``, drawn afresh each epoch from the global torch generator.
-
-    It draws exactly as ``RandomSampler`` without a generator does (one seed
-    from the global generator per epoch), so the order follows the
-    estimator's seeded, saved and restored random state. Under
-    ``torch.distributed`` the seed of the first process is broadcast (once
-    an epoch), so every process shuffles alike and a sharding batch sampler
-    (Accelerate's) deals out disjoint batches. Having no ``generator``
-    attribute, it is left as it is by Accelerate, which would otherwise
-    give it a generator of its own.
-
-    Parameters
-    ----------
-    n : int
-        Number of rows.
-    """
-
-    def __init__(self, n):
-        self.n = n
-
-    def __len__(self):
-        return self.n
-
-    def __iter__(self):
-        seed = int(torch.empty((), dtype=torch.int64).random_().item())
-        if is_synchronised():
-            seeds = [seed]
-            dist.broadcast_object_list(seeds, src=0)
-            seed = seeds[0]
-        generator = torch.Generator()
-        generator.manual_seed(seed)
-        yield from torch.randperm(self.n, generator=generator).tolist()
-
-
-class _BatchFetch(Dataset):
-    """``dataset`` with ``__getitems__``: the DataLoader fetches a batch with one index."""
-
-    def __init__(self, dataset):
-        self.dataset = dataset
-
-    def __len__(self):
-        return len(self.dataset)
-
-    def __getitem__(self, index):
-        return self.dataset[index]
-
-    def __getitems__(self, indices):
-        data = self.dataset
-        if isinstance(data, SkorchDataset) and _is_array(data.X) and _are_arrays(data.y):
-            # What skorch's Dataset does, with a NumPy index: skorch would turn it into a
-            # list of ints, which scikit-learn's indexing then checks one int at a time
-            # (about 80 us a batch of 128, half of P-DIFF's own cost per step).
-            index = np.asarray(indices)
-            return data.transform(data.X[index], _take(data.y, index))
-        return data[indices]
-
-
-def _is_array(data):
-    return isinstance(data, np.ndarray)
-
-
-def _are_arrays(y):
-    return (
-        y is None
-        or _is_array(y)
-        or (isinstance(y, dict) and all(_is_array(value) for value in y.values()))
-    )
-
-
-def _take(y, index):
-    if isinstance(y, dict):
-        return {key: value[index] for key, value in y.items()}
-    return None if y is None else y[index]
-
-
-def batch_loader(dataset, batch_size, shuffle=False, **kwargs):
-    """Return a DataLoader that indexes ``dataset`` once per batch, not once per row.
-
-    skorch's default loader fetches and collates every row on its own, which
-    costs more than a small network's step. Fetching a batch with one fancy
-    index of the arrays is exact (the sampler draws the same order) and
-    much faster; ``default_convert`` turns the arrays into tensors, as a
-    loader without batching does. Passed to the net as
-    ``iterator_train``/``iterator_valid``, with ``num_workers`` and
-    ``pin_memory`` among ``kwargs``. Accelerate shards its batch sampler.
-    """
-    rows = EpochShuffle(len(dataset)) if shuffle else SequentialSampler(dataset)
-    batches = BatchSampler(rows, batch_size, drop_last=False)
-    return DataLoader(
-        _BatchFetch(dataset), batch_sampler=batches, collate_fn=default_convert, **kwargs
-    )
 
 
 def print_once(*args, **kwargs):
@@ -140,94 +41,138 @@ def print_once(*args, **kwargs):
         print(*args, **kwargs)
 
 
-def net_device(net):
-    """Return the ``torch.device`` that ``net`` trains on, also when Accelerate places it."""
-    device = torch.device(net.device) if net.device is not None else net.accelerator.device
-    # Accelerate names the CPU of process 0 "cpu:0", which torch.load can't map to.
-    return torch.device("cpu") if device.type == "cpu" else device
+def targets(labels, weight):
+    """Return the targets routed with each batch: label, row index and sample weight (if any)."""
+    routed = {"label": labels, "index": np.arange(labels.shape[0])}
+    if weight is not None:
+        routed["weight"] = weight
+    return routed
 
 
-@functools.cache
-def _yield_to_gloo_at_exit():
-    """Let gloo's threads release finished collectives before the interpreter shuts down.
+@contextlib.contextmanager
+def forked_rng(device, seed=None):
+    """Run torch code on a private copy of the global generators, optionally seeded.
 
-    A gloo worker thread drops its references to a finished collective's tensors under
-    the GIL. If the interpreter is already finalising by then, the thread aborts the
-    process ("terminate called without an active exception"; pytorch/pytorch#179291),
-    which here followed about one exit in three when a script ended soon after a fit.
-    Exit handlers run while threads may still take the GIL: a short sleep lets them.
+    Only the CPU generator and, when training on CUDA, that device's one are
+    forked and seeded; the caller's states are restored on exit.
     """
-    atexit.register(time.sleep, 0.05)
+    cuda = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda):
+        if seed is not None:
+            torch.default_generator.manual_seed(seed)
+            for index in cuda:
+                with torch.cuda.device(index):
+                    torch.cuda.manual_seed(seed)
+        yield
 
 
-def _rng_state(device):
-    cuda = [torch.cuda.get_rng_state(device)] if device.type == "cuda" else []
-    return [torch.get_rng_state(), *cuda]
+def build_net(estimator, data_shape, n_classes, device, accelerator, autocast_dtype):
+    """Return the (uninitialised) skorch net that trains for ``estimator``.
 
+    Parameters
+    ----------
+    estimator : PDiffClassifier
+        Its hyper-parameters configure the net, the P-DIFF criterion (which
+        checks its own) and the loaders.
+    data_shape : tuple of int
+        Shape of the training data, ``(n_samples, *sample_shape)``. The
+        network is built for the sample shape when the net is initialised
+        (:func:`~cleanlab_pdiff.networks.build_module`), under the generator
+        that :func:`train_new_net` seeds.
+    n_classes : int
+        Number of classes.
+    device : torch.device
+        Where to train (the accelerator's device with an accelerator).
+    accelerator : accelerate.Accelerator or None
+        Train through it (data-parallel), or not.
+    autocast_dtype : torch.dtype or None
+        Mixed precision of the forward pass.
 
-def _set_rng_state(state, device):
-    torch.set_rng_state(state[0])
-    if device.type == "cuda":
-        torch.cuda.set_rng_state(state[1], device)
-
-
-class PDiffCallback(Callback):
-    """Per-epoch bookkeeping of a P-DIFF run, and its safety checks.
-
-    - At each epoch end it records the diagnostics in the history and stores
-      the random-number state in the criterion; at each epoch start it
-      restores that state, so a run resumed from a pickle or a checkpoint
-      draws the same shuffles and dropout masks as an uninterrupted one.
-    - After each training batch it stops training on a non-finite loss, and
-      at the end of training on non-finite parameters.
-    - Under data-parallel training, the epoch's kept share and, at the end
-      of training, the per-example statistics are combined across the
-      processes (see :class:`~cleanlab_pdiff.loss.PDiffLoss`).
+    Returns
+    -------
+    net : PDiffNet or AcceleratedPDiffNet
     """
+    n_samples, *input_shape = data_shape
+    n_processes = 1 if accelerator is None else accelerator.num_processes
+    # Each process takes every n_processes-th batch: the window counts its own steps.
+    epoch_batches = math.ceil(math.ceil(n_samples / estimator.batch_size) / n_processes)
+    if accelerator is None:
+        net_class, placement = PDiffNet, {"device": str(device)}
+    else:
+        net_class = AcceleratedPDiffNet
+        placement = {
+            "accelerator": accelerator,
+            "device": None if accelerator.device_placement else str(device),
+            # skorch's log prints through any sink but `print` whatever the verbosity.
+            "callbacks__print_log__sink": print_once if estimator.verbose else print,
+        }
+    loader = {"num_workers": estimator.num_workers, "pin_memory": estimator.pin_memory}
+    return net_class(
+        functools.partial(build_module, estimator.module, tuple(input_shape), n_classes),
+        criterion=PDiffLoss,
+        criterion__window=estimator.window,
+        criterion__noise_rate=estimator.noise_rate,
+        criterion__t_k=estimator.t_k,
+        criterion__zeta=estimator.zeta,
+        criterion__n_classes=n_classes if estimator.per_class else None,
+        criterion__epoch_batches=epoch_batches,
+        criterion__n_samples=n_samples,
+        predict_nonlinearity=softmax,
+        optimizer=estimator.optimizer,
+        lr=estimator.lr,
+        optimizer__weight_decay=estimator.weight_decay,
+        max_epochs=estimator.max_epochs,
+        batch_size=estimator.batch_size,
+        iterator_train=batch_loader,
+        iterator_train__shuffle=True,
+        **{f"iterator_train__{name}": value for name, value in loader.items()},
+        iterator_valid=batch_loader,
+        **{f"iterator_valid__{name}": value for name, value in loader.items()},
+        train_split=None,
+        # First, so that its epoch-end state is in place before a user's
+        # Checkpoint saves the criterion.
+        callbacks=[(CALLBACK_NAME, PDiffCallback()), *(estimator.callbacks or [])],
+        autocast_dtype=autocast_dtype,
+        verbose=estimator.verbose,
+        **placement,
+    )
 
-    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
-        criterion = net.criterion_
-        if criterion.rng_state is not None:
-            _set_rng_state(criterion.rng_state, net_device(net))
-        criterion.begin_epoch(len(net.history) - 1)
 
-    def on_batch_end(self, net, batch=None, training=None, **kwargs):
-        if not training:
-            return
-        # skorch has already read the loss to the host for its history.
-        loss = net.history[-1, "batches", -1, "train_loss"]
-        if not math.isfinite(loss):
-            epoch, batch_number = len(net.history), len(net.history[-1, "batches"])
-            raise FloatingPointError(
-                f"Training diverged: the loss is {loss} at epoch {epoch}, batch "
-                f"{batch_number}. Scale the features (e.g. StandardScaler), lower lr, or "
-                f"check X for extreme values."
-            )
+def train_new_net(net, X, labels, weight, random_state):
+    """Initialise and train ``net`` on ``X`` under generators seeded from ``random_state``."""
+    seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+    if isinstance(net, AcceleratedPDiffNet):
+        # Process 0's initial weights reach the others when the module is wrapped and the
+        # shuffling seed is shared; dropout is drawn independently by each process.
+        seed += net.accelerator.process_index
+    with forked_rng(net.torch_device, seed):
+        net.fit(X, targets(labels, weight))
 
-    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
-        criterion = net.criterion_
-        pdiff = criterion.pdiff
-        # One host read per epoch, for the history.
-        net.history.record("drop_rate", float(pdiff.drop_rate))
-        net.history.record("delta_threshold", -1.1 + BIN_WIDTH * int(pdiff.t_bin))
-        net.history.record("kept_fraction", float(criterion.kept_fraction(len(net.history) - 1)))
-        net.history.record("saturation", float(saturation(pdiff.hist)))
-        net.history.record("weighting", pdiff.full)
-        criterion.rng_state = _rng_state(net_device(net))
 
-    def on_train_begin(self, net, X=None, y=None, **kwargs):
-        if is_synchronised(net.criterion_.pdiff.sync):
-            _yield_to_gloo_at_exit()
+def continue_training(net, X, labels, weight, epochs):
+    """Train ``net`` for ``epochs`` more epochs (skorch's ``partial_fit``)."""
+    if isinstance(net, AcceleratedPDiffNet) and net.accelerator.num_processes > 1:
+        raise NotImplementedError(
+            "partial_fit can't continue a data-parallel fit: skorch unwraps the "
+            "distributed network after training. Fit again with more max_epochs."
+        )
+    with forked_rng(net.torch_device):
+        net.partial_fit(X, targets(labels, weight), epochs=epochs)
 
-    def on_train_end(self, net, X=None, y=None, **kwargs):
-        # Under data-parallel training: every process gets the statistics of every row.
-        net.criterion_.all_reduce_examples(len(net.history) - 1)
-        finite = all(torch.isfinite(p).all() for p in net.module_.parameters())
-        if not finite:
-            raise FloatingPointError(
-                f"Training diverged: the network's parameters are not finite after epoch "
-                f"{len(net.history)}. Scale the features or lower lr."
-            )
+
+def predict_proba(net, X, n_classes):
+    """Return the softmax of ``net``'s logits for ``X``, float32 of shape (N, n_classes)."""
+    # Written batch by batch into one array: skorch's predict_proba keeps a list of
+    # small per-batch arrays, which fragments the heap (up to 1.6 x X's size on 1M rows).
+    proba = np.empty((X.shape[0], n_classes), dtype=np.float32)
+    start = 0
+    # The DataLoader draws a seed even without shuffling; keep the caller's state.
+    with forked_rng(net.torch_device):
+        for logits in net.forward_iter(X, training=False):
+            stop = start + logits.shape[0]
+            proba[start:stop] = softmax(logits).numpy()
+            start = stop
+    return proba
 
 
 class PDiffNet(NeuralNet):
@@ -252,11 +197,18 @@ class PDiffNet(NeuralNet):
         super().__init__(*args, **kwargs)
         self.autocast_dtype = autocast_dtype
 
+    @property
+    def torch_device(self):
+        """The ``torch.device`` the net trains on, also when Accelerate places it."""
+        device = torch.device(self.device) if self.device is not None else self.accelerator.device
+        # Accelerate names the CPU of process 0 "cpu:0", which torch.load can't map to.
+        return torch.device("cpu") if device.type == "cpu" else device
+
     def infer(self, x, **fit_params):
         """Return the module's logits, computed under autocast if ``autocast_dtype`` is set."""
         if self.autocast_dtype is None:
             return super().infer(x, **fit_params)
-        with torch.autocast(net_device(self).type, dtype=self.autocast_dtype):
+        with torch.autocast(self.torch_device.type, dtype=self.autocast_dtype):
             logits = super().infer(x, **fit_params)
         return logits.float()
 
@@ -303,7 +255,7 @@ class AcceleratedPDiffNet(AccelerateMixin, PDiffNet):
         state = dict(vars(self))
         for name in ("accelerator", "unwrap_after_train", "_wrapped_with_accelerator"):
             del state[name]
-        state["device"] = str(net_device(self))
+        state["device"] = str(self.torch_device)
         if "module_" in state:
             state["module_"] = self.accelerator.unwrap_model(self.module_)
             state["optimizer_"] = getattr(self.optimizer_, "optimizer", self.optimizer_)

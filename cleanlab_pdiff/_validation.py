@@ -1,39 +1,137 @@
-"""Validation of hyper-parameters and of inputs that scikit-learn's helpers do not cover."""
+"""Validation of the estimator's hyper-parameters and of inputs scikit-learn's helpers skip.
+
+The P-DIFF parameters (``noise_rate``, ``t_k``, ``window``, ``zeta``) are checked
+by :class:`~cleanlab_pdiff.pdiff.PDiff` itself, which the estimator builds.
+"""
 
 import numbers
 
 import numpy as np
 import torch
 from sklearn.utils import check_array
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import validate_data
+
+from ._checks import Param, check_params
+
+#: The estimator's parameters checked by one table (the others: see the module docstring).
+PARAMETERS = {
+    "per_class": Param(bool),
+    "max_epochs": Param(numbers.Integral, low=1),
+    "batch_size": Param(numbers.Integral, low=1),
+    "lr": Param(numbers.Real, low=0, low_open=True),
+    "weight_decay": Param(numbers.Real, low=0),
+    "optimizer": Param(callable, what="a torch optimizer class or callable"),
+    "num_workers": Param(numbers.Integral, low=0),
+    "pin_memory": Param(bool),
+    "precision": Param(options=("float32", "bf16")),
+}
+
+#: Values of ``precision``: the autocast dtype of the forward pass, and the matching
+#: ``mixed_precision`` of an ``accelerate.Accelerator``.
+PRECISIONS = {"float32": (None, "no"), "bf16": (torch.bfloat16, "bf16")}
 
 
-def check_number(
-    name, value, *, kind=numbers.Real, low=None, high=None, low_open=False, high_open=False
-):
-    """Raise unless ``value`` is a ``kind`` number within the given bounds.
+def check_hyperparameters(params):
+    """Check the estimator's parameters; return ``(device, accelerator, autocast_dtype)``.
 
-    Booleans are rejected even though Python counts them as integers.
+    Parameters
+    ----------
+    params : dict
+        The estimator's ``get_params()``.
     """
-    if isinstance(value, bool) or not isinstance(value, kind):
-        what = "an integer" if kind is numbers.Integral else "a number"
-        raise TypeError(f"{name} must be {what}, got {value!r} of type {type(value).__name__}.")
-    too_low = low is not None and (value <= low if low_open else value < low)
-    too_high = high is not None and (value >= high if high_open else value > high)
-    if too_low or too_high or not np.isfinite(value):
-        lo = "(" if low_open else "["
-        hi = ")" if high_open else "]"
-        bounds = f"{lo}{'-inf' if low is None else low}, {'inf' if high is None else high}{hi}"
-        raise ValueError(f"{name} must be in {bounds}, got {value!r}.")
-    return value
+    check_params(params, PARAMETERS)
+    accelerator = check_accelerator(params["accelerator"], params["device"])
+    device = check_device(params["device"]) if accelerator is None else accelerator.device
+    return device, accelerator, check_precision(params["precision"], device, accelerator)
 
 
-def check_noise_rate(noise_rate):
-    """Return ``"auto"`` or the noise rate as a float in [0, 1)."""
-    if isinstance(noise_rate, str):
-        if noise_rate != "auto":
-            raise ValueError(f"noise_rate must be 'auto' or a float in [0, 1), got {noise_rate!r}.")
-        return noise_rate
-    return float(check_number("noise_rate", noise_rate, low=0, high=1, high_open=True))
+def check_accelerator(accelerator, device):
+    """Return the accelerator, or None; Accelerate is imported only when one is given."""
+    if accelerator is None:
+        return None
+    try:
+        from accelerate import Accelerator
+    except ImportError as exc:
+        raise ImportError(
+            "accelerator needs Hugging Face Accelerate: pip install 'cleanlab-pdiff[distributed]'."
+        ) from exc
+    if not isinstance(accelerator, Accelerator):
+        raise TypeError(
+            f"accelerator must be None or an accelerate.Accelerator, got "
+            f"{type(accelerator).__name__}."
+        )
+    if not (isinstance(device, str) and device == "auto"):
+        raise ValueError(
+            f"device must be 'auto' with an accelerator, which places the network "
+            f"itself; got device={device!r}."
+        )
+    return accelerator
+
+
+def check_precision(precision, device, accelerator):
+    """Return the autocast dtype meant by a valid ``precision`` (None for float32)."""
+    dtype, mixed_precision = PRECISIONS[precision]
+    if accelerator is not None and str(accelerator.mixed_precision) != mixed_precision:
+        raise ValueError(
+            f"precision={precision!r} needs the accelerator's mixed_precision to be "
+            f"{mixed_precision!r}, got {str(accelerator.mixed_precision)!r}; give both "
+            f"the same precision."
+        )
+    if dtype is torch.bfloat16 and device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        raise ValueError(f"precision='bf16' but the CUDA device {device} lacks bfloat16.")
+    return dtype
+
+
+def validate_input(estimator, X, y="no_validation", *, reset):
+    """Validate ``X`` (and ``y``, unless ``"no_validation"``) with scikit-learn's ``validate_data``.
+
+    ``X`` becomes float32 of any number of dimensions; unless ``reset``, its
+    samples must have the shape of the training samples.
+    """
+    check_not_datetime(X)
+    if isinstance(y, str) and y == "no_validation":
+        X = validate_data(estimator, X, dtype=np.float32, allow_nd=True, reset=reset)
+    else:
+        X, y = validate_data(estimator, X, y, dtype=np.float32, allow_nd=True, reset=reset)
+    if not reset and X.shape[1:] != estimator._input_shape_:
+        raise ValueError(
+            f"X has shape {X.shape}; the model was fitted on samples of shape "
+            f"{estimator._input_shape_}."
+        )
+    return X, y
+
+
+def encode_targets(y, classes, sample_weight):
+    """Return ``(classes, labels, weight)``: the classes, each label's index, checked weights.
+
+    ``classes`` is None to take those of ``y``, or all the classes (a superset
+    of ``y``'s, for ``partial_fit``).
+    """
+    check_classification_targets(y)
+    if classes is None:
+        classes, labels = np.unique(y, return_inverse=True)
+    else:
+        classes = np.unique(classes)
+        labels = encode_labels(y, classes)
+    return classes, labels, check_sample_weight(sample_weight, labels, classes)
+
+
+def encode_labels(y, classes):
+    """Return the index of each label in ``classes``; unknown labels raise."""
+    try:
+        unknown = np.setdiff1d(y, classes)
+    except TypeError as exc:
+        raise TypeError(
+            f"y mixes label types that can't be compared with classes_ "
+            f"{classes.tolist()}; give labels of one type, as in fit."
+        ) from exc
+    if unknown.size:
+        raise ValueError(
+            f"y holds labels not seen in fit: {unknown[:5].tolist()}; classes_ are "
+            f"{classes.tolist()}."
+        )
+    return np.searchsorted(classes, y)
 
 
 def check_device(device):
@@ -58,14 +156,27 @@ def check_device(device):
     return resolved
 
 
-def check_sample_weight(sample_weight, n_samples):
+def check_sample_weight(sample_weight, labels, classes):
     """Return sample weights as float32 of shape (n_samples,), or None if None.
 
-    Weights must be finite, non-negative and not all zero. They are divided
-    by their maximum: the loss is normalised by the weights' sum and the
-    delta distribution by its mass, so only their ratios matter, and this
-    keeps extreme but valid scales (1e-30, 1e38) representable in float32.
+    Weights must be finite, non-negative and not all zero, and at least two
+    classes (``labels`` index ``classes``) must keep a positive weight. They
+    are divided by their maximum: the loss is normalised by the weights' sum
+    and the delta distribution by its mass, so only their ratios matter, and
+    this keeps extreme but valid scales (1e-30, 1e38) representable in float32.
     """
+    weight = _check_weight_values(sample_weight, labels.shape[0])
+    n_weighted = np.unique(labels if weight is None else labels[weight > 0]).size
+    if n_weighted < 2:
+        raise ValueError(
+            f"y must hold at least 2 classes with positive sample weight; got "
+            f"{n_weighted} class(es) ({classes.size} in classes_). A classifier can't "
+            f"train when only one class is present."
+        )
+    return weight
+
+
+def _check_weight_values(sample_weight, n_samples):
     if sample_weight is None:
         return None
     weight = check_array(

@@ -198,7 +198,10 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (DataError, _UsageError) as exc:
+    except DataError as exc:
+        # The reader names select_columns' arguments; here they are flags.
+        return _fail(exc.naming_argument(f"--{exc.argument}".replace("_", "-")), status=2)
+    except _UsageError as exc:
         return _fail(exc, status=2)
     except KeyboardInterrupt:
         return _fail("interrupted", status=130)
@@ -359,6 +362,3 @@ def _demo(args):
     run_demo(noise_rate=args.noise_rate, kind=args.kind, random_state=args.seed)
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

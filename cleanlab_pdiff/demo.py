@@ -1,6 +1,6 @@
 """Demo: sklearn's digits with half of the training labels flipped.
 
-Run with ``python -m cleanlab_pdiff.demo``. It trains the same network three
+Run with ``cleanlab-pdiff demo`` (or ``python -m cleanlab_pdiff demo``). It trains the same network three
 times (plain cross-entropy, P-DIFF with the true noise rate, P-DIFF
 estimating the rate) and prints the test accuracy of each and the estimated
 noise rate.
@@ -63,11 +63,3 @@ def run_demo(noise_rate=0.5, kind="symmetric", random_state=0, print_fn=print):
     print_fn(f"estimated noise rate: {results['estimated_noise_rate']:.3f} (true: {noise_rate})")
     return results
 
-
-if __name__ == "__main__":
-    import sys
-
-    from .cli import main
-
-    # The same options as ``cleanlab-pdiff demo``.
-    sys.exit(main(["demo", *sys.argv[1:]]))

@@ -36,7 +36,32 @@ _FORMATS = "CSV (.csv, .tsv, optionally compressed), Parquet (.parquet, .pq) or 
 
 
 class DataError(ValueError):
-    """The input data cannot be used; the message is one line, meant for the user."""
+    """The input data cannot be used; the message is one line, meant for the user.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong and what to do.
+    argument : str, optional
+        The argument of :func:`select_columns` to check, when the message
+        names it (in backticks).
+    """
+
+    def __init__(self, message, *, argument=None):
+        super().__init__(message)
+        self.argument = argument
+
+    def naming_argument(self, name):
+        """Return the message with :attr:`argument` called ``name`` (e.g. a command-line flag).
+
+        Examples
+        --------
+        >>> DataError("check `label_column`.", argument="label_column").naming_argument("--label")
+        'check --label.'
+        """
+        if self.argument is None:
+            return str(self)
+        return str(self).replace(f"`{self.argument}`", name)
 
 
 def read_table(path):
@@ -210,7 +235,7 @@ def select_columns(table, *, label_column, feature_columns=None, source="the dat
     """
     columns = [str(column) for column in table.columns]
     table = table.set_axis(columns, axis=1)
-    _check_column(label_column, columns, source, "--label-column")
+    _check_column(label_column, columns, source, "label_column")
     if feature_columns is None:
         feature_columns = [column for column in columns if column != label_column]
         if not feature_columns:
@@ -218,7 +243,7 @@ def select_columns(table, *, label_column, feature_columns=None, source="the dat
     else:
         feature_columns = list(feature_columns)
         for column in feature_columns:
-            _check_column(column, columns, source, "--feature-columns")
+            _check_column(column, columns, source, "feature_columns")
         repeated = sorted({name for name in feature_columns if feature_columns.count(name) > 1})
         if repeated:
             raise DataError(f"feature column(s) {_names(repeated)} are listed more than once.")
@@ -259,7 +284,7 @@ def load_labelled_data(path, *, label_column, feature_columns=None):
     )
 
 
-def _check_column(column, columns, source, option):
+def _check_column(column, columns, source, argument):
     if column in columns:
         return
     close = difflib.get_close_matches(column, columns, n=1, cutoff=0.6)
@@ -267,8 +292,9 @@ def _check_column(column, columns, source, option):
         close = [name for name in columns if name.lower() == column.lower()][:1]
     hint = f"did you mean '{close[0]}'? " if close else ""
     raise DataError(
-        f"no column '{column}' in {source}; {hint}(check {option}; the columns are "
-        f"{_names(columns)})."
+        f"no column '{column}' in {source}; {hint}(check `{argument}`; the columns are "
+        f"{_names(columns)}).",
+        argument=argument,
     )
 
 
@@ -287,7 +313,8 @@ def _features(table, feature_columns, source):
         raise DataError(
             f"feature column(s) {_names(unusable)} in {source} are not numeric{where}; "
             f"one-hot encode categorical or text columns (e.g. pandas.get_dummies), or leave "
-            f"them out with --feature-columns."
+            f"them out of `feature_columns`.",
+            argument="feature_columns",
         )
     X = table[feature_columns].to_numpy(dtype=np.float64, na_value=np.nan)
     bad = ~np.isfinite(X)

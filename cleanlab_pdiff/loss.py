@@ -7,14 +7,23 @@ last epoch end), so ``state_dict()``, skorch's ``Checkpoint`` and pickling
 carry it along.
 """
 
+import numbers
+
 import torch
 from torch import distributed as dist
 from torch import nn
 from torch.nn import functional as F
 
+from ._checks import Param, check_params
 from .pdiff import PDiff, is_synchronised, probability_difference
 
 __all__ = ["PDiffLoss"]
+
+#: The parameters of :class:`PDiffLoss` beyond those of :class:`PDiff`.
+PARAMETERS = {
+    "n_samples": Param(numbers.Integral, low=0, options=(None,)),
+    "quality_epochs": Param(numbers.Integral, low=1),
+}
 
 
 class PDiffLoss(nn.Module):
@@ -23,9 +32,7 @@ class PDiffLoss(nn.Module):
     The loss of a training batch is ``sum_i s_i w_i CE_i / sum_i s_i`` with
     ``s_i`` the sample weights and ``w_i`` P-DIFF's 0/1 weights: with unit
     sample weights, the released layer's normalisation by the batch size
-    (not by the number of kept examples). With ``negative_learning``, a
-    dropped example contributes ``(1 - w_i) * -log(1 - p_i[y_i])`` instead
-    of nothing.
+    (not by the number of kept examples).
 
     Parameters
     ----------
@@ -40,18 +47,14 @@ class PDiffLoss(nn.Module):
     n_classes : int or None, default=None
         Number of classes, for per-class thresholds (see :class:`PDiff`);
         ``None`` uses one global threshold, as the released layer does.
-    weighting : {"hard", "soft"}, default="hard"
-        See :class:`PDiff`.
-    negative_learning : bool, default=False
-        Give dropped examples the negative-learning term
-        ``-log(1 - p[y])``, which pushes the probability of their given
-        label down (a P-DIFF+-like variant, PDIFF.md section 6).
+    epoch_batches : int or None, default=None
+        Mini-batches in one epoch, the cap of ``window`` (see :class:`PDiff`).
     n_samples : int or None, default=None
         Size of the training set, to keep per-example statistics (pass the
         rows' indices to :meth:`forward`); ``None`` keeps none.
     quality_epochs : int, default=5
         Number of recent epochs whose deltas are averaged into an example's
-        training-time quality.
+        training-time quality, at least 1.
     sync : {"auto", True, False}, default="auto"
         Sum the delta histogram across ``torch.distributed`` processes at
         every step (see :class:`PDiff`). Each process then records the
@@ -63,7 +66,8 @@ class PDiffLoss(nn.Module):
     pdiff : PDiff
         The sliding-window weighting.
     recent_deltas : torch.Tensor of shape (quality_epochs, n_samples)
-        Each example's delta in its last epochs (NaN before it is seen).
+        Each example's delta in its last epochs (NaN before it is seen), in
+        a ring of epochs: read one epoch's row with :meth:`epoch_deltas`.
     last_weights : torch.Tensor of shape (n_samples,)
         Each example's P-DIFF weight at its last training step.
 
@@ -85,15 +89,14 @@ class PDiffLoss(nn.Module):
         t_k=20,
         zeta=0.9,
         n_classes=None,
-        weighting="hard",
-        negative_learning=False,
+        epoch_batches=None,
         n_samples=None,
         quality_epochs=5,
         sync="auto",
     ):
         super().__init__()
-        self.pdiff = PDiff(window, noise_rate, t_k, zeta, n_classes, weighting, sync)
-        self.negative_learning = negative_learning
+        check_params({"n_samples": n_samples, "quality_epochs": quality_epochs}, PARAMETERS)
+        self.pdiff = PDiff(window, noise_rate, t_k, zeta, n_classes, epoch_batches, sync)
         self.quality_epochs = quality_epochs
         self.reset_examples(n_samples or 0)
         self.rng_state = None
@@ -115,10 +118,23 @@ class PDiffLoss(nn.Module):
         under data-parallel training a process sees a different share of the
         rows each epoch, and must not keep another epoch's entries for the rest.
         """
-        self.recent_deltas[epoch % self.quality_epochs].fill_(torch.nan)
+        self.epoch_deltas(epoch).fill_(torch.nan)
 
-    def _seen_in(self, epoch):
-        return ~torch.isnan(self.recent_deltas[epoch % self.quality_epochs])
+    def epoch_deltas(self, epoch):
+        """Return the row of ``recent_deltas`` that holds epoch ``epoch``'s deltas (a view).
+
+        Parameters
+        ----------
+        epoch : int
+            An epoch, counting from 0, among the last ``quality_epochs``
+            trained; the row of an older epoch has been reused since.
+
+        Returns
+        -------
+        deltas : torch.Tensor of shape (n_samples,)
+            Each example's delta in that epoch, NaN for one not seen in it.
+        """
+        return self.recent_deltas[epoch % self.quality_epochs]
 
     def kept_fraction(self, epoch=None):
         """Return the mean P-DIFF weight of the examples at their last step (0-d tensor).
@@ -136,7 +152,7 @@ class PDiffLoss(nn.Module):
         """
         if epoch is None:
             return self.last_weights.mean()
-        seen = self._seen_in(epoch)
+        seen = ~torch.isnan(self.epoch_deltas(epoch))
         totals = torch.stack(
             [torch.where(seen, self.last_weights, 0.0).sum(), seen.sum(dtype=torch.float32)]
         )
@@ -164,7 +180,8 @@ class PDiffLoss(nn.Module):
         seen = ~torch.isnan(self.recent_deltas)
         # A weight is at most 1: a row the process did not see in the last epoch
         # leaves the minimum to the process that did.
-        last_weights = torch.where(seen[epoch % self.quality_epochs], self.last_weights, 1.0)
+        seen_last = ~torch.isnan(self.epoch_deltas(epoch))
+        last_weights = torch.where(seen_last, self.last_weights, 1.0)
         sums = torch.nan_to_num(self.recent_deltas, nan=0.0)
         counts = seen.to(sums.dtype)
         for tensor in (sums, counts):
@@ -205,12 +222,9 @@ class PDiffLoss(nn.Module):
                 kept = self.pdiff(delta, epoch, sample_weight, labels)
                 if index is not None and self.last_weights.numel():
                     # index_copy_ rather than item assignment, whose indexing costs more.
-                    self.recent_deltas[epoch % self.quality_epochs].index_copy_(0, index, delta)
+                    self.epoch_deltas(epoch).index_copy_(0, index, delta)
                     self.last_weights.index_copy_(0, index, kept)
             losses = kept * losses
-            if self.negative_learning:
-                given = log_probs.gather(1, labels[:, None]).squeeze(1).exp()
-                losses = losses + (1 - kept) * -torch.log1p(-given.clamp(max=1 - 1e-6))
         if sample_weight is None:
             return losses.mean()
         return (sample_weight * losses).sum() / sample_weight.sum().clamp_min(1e-12)

@@ -4,9 +4,11 @@ Both return logits (no softmax): :class:`~cleanlab_pdiff.PDiffClassifier`
 trains them with cross-entropy and applies the softmax itself.
 """
 
+import copy
+
 from torch import nn
 
-__all__ = ["CNN9", "MLP"]
+__all__ = ["CNN9", "MLP", "build_module"]
 
 
 class MLP(nn.Module):
@@ -122,3 +124,63 @@ class CNN9(nn.Module):
     def forward(self, x):
         """Return the logits of a batch of shape (B, C, H, W)."""
         return self.classifier(self.features(x))
+
+
+def build_module(module, input_shape, n_classes):
+    """Return the network to train, as :class:`~cleanlab_pdiff.PDiffClassifier` chooses it.
+
+    Parameters
+    ----------
+    module : None, torch.nn.Module or callable
+        ``None`` picks :class:`MLP` for samples of shape ``(n_features,)`` and
+        :class:`CNN9` for images of shape ``(C, H, W)``; a module is
+        deep-copied (its weights are used as given); a callable is called as
+        ``module(n_features, n_classes)`` (``n_features`` is ``C`` for images)
+        and must return a module.
+    input_shape : tuple of int
+        Shape of one sample.
+    n_classes : int
+        Number of classes (output logits).
+
+    Returns
+    -------
+    network : torch.nn.Module
+
+    Examples
+    --------
+    >>> type(build_module(None, (4,), 3)).__name__
+    'MLP'
+    >>> type(build_module(None, (3, 32, 32), 3)).__name__
+    'CNN9'
+    """
+    n_features = input_shape[0]
+    if module is None:
+        if len(input_shape) == 1:
+            return MLP(n_features, n_classes)
+        if len(input_shape) == 3:
+            if min(input_shape[1:]) < CNN9.MIN_SIZE:
+                raise ValueError(
+                    f"The default CNN9 needs images of at least {CNN9.MIN_SIZE} x "
+                    f"{CNN9.MIN_SIZE} pixels, got {input_shape[1]} x {input_shape[2]}; pass "
+                    f"module=... for smaller images."
+                )
+            return CNN9(n_features, n_classes)
+        raise ValueError(
+            f"X has {len(input_shape) + 1} dimensions; the default network takes 2-D features "
+            f"(n_samples, n_features) or 4-D images (n_samples, C, H, W). Pass "
+            f"module=... for other shapes."
+        )
+    if isinstance(module, nn.Module):
+        return copy.deepcopy(module)
+    if callable(module):
+        network = module(n_features, n_classes)
+        if not isinstance(network, nn.Module):
+            raise TypeError(
+                f"module(n_features, n_classes) must return a torch.nn.Module, "
+                f"got {type(network).__name__}."
+            )
+        return network
+    raise TypeError(
+        f"module must be None, a torch.nn.Module or a callable "
+        f"(n_features, n_classes) -> nn.Module, got {type(module).__name__}."
+    )

@@ -1,12 +1,13 @@
 """Synthetic label noise for experiments, at an exact rate."""
 
+import numbers
 from collections.abc import Mapping
 
 import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import column_or_1d
 
-from ._validation import check_number
+from ._checks import Param, check_param
 
 __all__ = ["make_noisy_labels"]
 
@@ -58,9 +59,8 @@ def make_noisy_labels(y, noise_rate, *, kind="symmetric", mapping=None, random_s
     [(2, 1)]
     """
     y = column_or_1d(y)
-    check_number("noise_rate", noise_rate, low=0, high=1)
-    if kind not in _KINDS:
-        raise ValueError(f"kind must be one of {_KINDS}, got {kind!r}.")
+    check_param("noise_rate", noise_rate, Param(numbers.Real, 0, 1))
+    check_param("kind", kind, Param(options=_KINDS))
     classes, index = np.unique(y, return_inverse=True)
     n_classes = classes.size
     if n_classes < 2:

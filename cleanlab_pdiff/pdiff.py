@@ -1,12 +1,11 @@
 """P-DIFF mathematics: pure PyTorch, no scikit-learn or skorch.
 
 The functions follow ``PDIFF.md`` (read from the authors' released Caffe layer):
-the probability difference ``delta``, its histogram (0.01-wide bins over
-[-1.1, 1.1]) over a sliding window of recent mini-batches, the cumulative
-distribution, the bin-granular threshold, hard 0/1 weights, the drop-rate
-schedule and the automatic noise-rate estimate. :class:`PDiff` is the thin
-stateful shell that keeps the window; it can be dropped into any PyTorch
-training loop.
+the probability difference ``delta``, hard 0/1 weights from the bin-granular
+threshold, the drop-rate schedule and the automatic noise-rate estimate; the
+histogram of ``delta`` (bins, CDF, threshold) is :mod:`cleanlab_pdiff.histogram`.
+:class:`PDiff` is the thin stateful shell that keeps the window; it can be
+dropped into any PyTorch training loop.
 
 Everything per step stays on the tensors' device: the threshold and the
 noise-rate estimate are 0-d tensors, never read back to the host. Under
@@ -15,42 +14,25 @@ across the processes, so that all of them judge their batch against the
 distribution of the global batch.
 """
 
-import functools
 import math
+import numbers
 
 import torch
 from torch import distributed as dist
 from torch import nn
 
+from ._checks import Param, check_params
+from .histogram import N_BINS, cdf, cdf_threshold, delta_bin, mass, saturation, value_bin
+
 __all__ = [
-    "BIN_WIDTH",
-    "N_BINS",
     "PDiff",
-    "bin_centres",
-    "delta_bin",
     "drop_rate_schedule",
     "estimate_noise_rate",
     "hard_weights",
     "is_synchronised",
     "probability_difference",
     "ramp",
-    "saturation",
-    "soft_weights",
-    "threshold_bin",
-    "value_bin",
 ]
-
-#: Width of one histogram bin.
-BIN_WIDTH = 0.01
-#: Lower edge of the histogram; ``delta`` in [-1, 1] falls in bins 10..209.
-_LOW = -1.1
-#: Scale of the released layer's bin formula: 220 bins over a span of 2.2.
-_SCALE = 220
-_SPAN = 2.2
-#: Number of histogram cells: the released layer clamps bin ids to [0, 220].
-N_BINS = _SCALE + 1
-#: Width, in bins, of the ramp of :func:`soft_weights`.
-SOFT_WIDTH = 10
 
 
 def probability_difference(probs, labels):
@@ -81,164 +63,9 @@ def probability_difference(probs, labels):
     return (given - others).squeeze(1)
 
 
-def delta_bin(delta):
-    """Return the histogram bin of each ``delta``, as the released layer does.
-
-    ``bin = clamp(floor(220 * (delta + 1.1) / 2.2), 0, 220)``, with the
-    arithmetic in float64 so that the result does not depend on the input's
-    precision. It is evaluated as one search among the bins' exact lower
-    edges in ``delta``'s dtype (found once per dtype and device, by
-    bisection), which gives the formula's result for every value: this runs
-    every training step.
-
-    Parameters
-    ----------
-    delta : torch.Tensor
-        Probability differences. float32 and float64 are searched as they
-        are, other dtypes as float64 (exactly).
-
-    Returns
-    -------
-    bins : torch.Tensor of int64, same shape as ``delta``
-        A NaN ``delta`` (a diverged network) gets the top bin, a valid index,
-        so that training reaches the non-finite loss check rather than an
-        indexing error.
-
-    Examples
-    --------
-    >>> import torch
-    >>> delta_bin(torch.tensor([-1.0, 0.0, 0.995, 1.0])).tolist()   # 1.0 rounds to 209.99...
-    [10, 110, 209, 209]
-    """
-    if delta.dtype not in (torch.float32, torch.float64):
-        delta = delta.to(torch.float64)
-    return torch.bucketize(delta, _bin_edges(delta.dtype, delta.device), right=True)
-
-
-def _formula_bin(x):
-    """Return the bin formula of ``x`` in float64, unclamped (whole numbers, float64)."""
-    return x.to(torch.float64).sub(_LOW).mul(_SCALE).div(_SPAN).floor()
-
-
-@functools.lru_cache(maxsize=8)
-def _bin_edges(dtype, device):
-    """Return the least value of ``dtype`` in each bin 1..220 under the bin formula.
-
-    The formula is non-decreasing in ``delta`` (each float64 operation rounds
-    monotonically), so the bin of ``delta`` is the number of these edges at
-    or below it. Each edge is bisected in float64 down to adjacent values,
-    then rounded up to ``dtype`` (a value of ``dtype`` is a float64 value, so
-    it reaches the bin exactly when it is at or above the float64 edge).
-    """
-    target = torch.arange(1, N_BINS, dtype=torch.float64)
-    # Invariant: ``below`` is under the bin, ``edge`` in it or above.
-    below = _LOW + (target - 0.5) * BIN_WIDTH
-    edge = _LOW + (target + 0.5) * BIN_WIDTH
-    while (torch.nextafter(below, edge) < edge).any():
-        middle = below + (edge - below) / 2
-        reached = _formula_bin(middle) >= target
-        edge = torch.where(reached, middle, edge)
-        below = torch.where(reached, below, middle)
-    nearest = edge.to(dtype)
-    above = torch.nextafter(nearest, torch.full_like(nearest, math.inf))
-    return torch.where(nearest.double() < edge, above, nearest).to(device)
-
-
-def value_bin(value):
-    """Return the bin of one Python float, by the formula of :func:`delta_bin`.
-
-    Examples
-    --------
-    >>> value_bin(-1.0), value_bin(0.0)
-    (10, 110)
-    """
-    return min(max(math.floor(_SCALE * (value - _LOW) / _SPAN), 0), N_BINS - 1)
-
-
-def bin_centres(device=None):
-    """Return the centre of every bin, float64, shape (N_BINS,)."""
-    return _LOW + (torch.arange(N_BINS, dtype=torch.float64, device=device) + 0.5) * BIN_WIDTH
-
-
-@functools.lru_cache(maxsize=8)
-def _abs_centres(device):
-    # Cached per device: saturation runs every training step after the ramp.
-    return bin_centres(device).abs()
-
-
-def _total(hist):
-    """Return the mass of each histogram row (0-d for one histogram), kept above 0.
-
-    An empty window then has a CDF and a saturation of 0 rather than NaN.
-    """
-    total = hist.sum(dim=-1, keepdim=hist.dim() > 1)
-    return total.clamp_min_(torch.finfo(hist.dtype).tiny)
-
-
-def _cdf(hist, total):
-    return hist.cumsum(dim=-1).div_(total)
-
-
-def threshold_bin(hist, drop_rate):
-    """Return ``min{b : CDF[b] > drop_rate}`` as an int64 tensor.
-
-    The bin in which the cumulative share crosses ``drop_rate`` is kept, so
-    ``drop_rate = 0`` keeps everything (the threshold is the first non-empty
-    bin).
-
-    Parameters
-    ----------
-    hist : torch.Tensor of shape (N_BINS,) or (G, N_BINS)
-        Histogram (counts or summed weights) of ``delta`` over the window;
-        one row per group (e.g. per given class) for per-group thresholds.
-    drop_rate : float or 0-d torch.Tensor
-        Share of the window's mass to drop, in [0, 1).
-
-    Returns
-    -------
-    t_bin : torch.Tensor of int64, shape () or (G,)
-
-    Examples
-    --------
-    >>> import torch
-    >>> hist = torch.zeros(N_BINS, dtype=torch.float64)
-    >>> hist[[20, 150, 160, 170]] = 1.0
-    >>> int(threshold_bin(hist, 0.25)), int(threshold_bin(hist, 0.2))
-    (150, 20)
-    """
-    return _threshold_from_cdf(_cdf(hist, _total(hist)), drop_rate)
-
-
-def _threshold_from_cdf(cdf, drop_rate, out=None):
-    # The CDF is non-decreasing (a running sum of non-negative masses over a
-    # positive total), so the first bin above the rate is where a binary search
-    # for the rate ends: one operation, and no data-dependent host sync.
-    rate = torch.as_tensor(drop_rate, dtype=cdf.dtype, device=cdf.device)
-    if cdf.dim() == 1:
-        return torch.searchsorted(cdf, rate, right=True, out=out)
-    # One search per row: the rate as a column.
-    rows = torch.searchsorted(cdf, rate.expand(*cdf.shape[:-1], 1).contiguous(), right=True)
-    return rows.squeeze(-1) if out is None else out.copy_(rows.squeeze(-1))
-
-
 def hard_weights(bins, t_bin):
     """Return 1.0 for samples in bins at or above ``t_bin``, else 0.0."""
     return (bins >= t_bin).to(torch.float32)
-
-
-def soft_weights(bins, t_bin, width=SOFT_WIDTH):
-    """Return weights ramping linearly from 0 to 1 over ``width`` bins below ``t_bin``.
-
-    An ablation of the hard rule (PDIFF.md section 6): samples at or above
-    the threshold bin weigh 1, ``k`` bins below it ``1 - k / width``.
-
-    Examples
-    --------
-    >>> import torch
-    >>> soft_weights(torch.tensor([100, 95, 90, 85]), torch.tensor(100), width=10).tolist()
-    [1.0, 0.5, 0.0, 0.0]
-    """
-    return (1 - (t_bin - bins).clamp(min=0) / width).clamp(min=0).to(torch.float32)
 
 
 def is_synchronised(sync="auto"):
@@ -265,23 +92,6 @@ def is_synchronised(sync="auto"):
     if not isinstance(sync, bool):
         raise ValueError(f"sync must be 'auto', True or False, got {sync!r}.")
     return sync
-
-
-#: Ways of turning the threshold into weights, by name.
-WEIGHTINGS = {"hard": hard_weights, "soft": soft_weights}
-
-
-def saturation(hist):
-    """Return the mean ``|delta|`` over the window, from bin centres.
-
-    The released layer calls this the training saturation; the noise-rate
-    estimate freezes once it reaches ``zeta``.
-    """
-    return _saturation(hist, _total(hist))
-
-
-def _saturation(hist, total):
-    return torch.dot(hist, _abs_centres(hist.device)).div_(total)
 
 
 def ramp(epoch, t_k):
@@ -338,15 +148,27 @@ def estimate_noise_rate(hist, epoch, t_k, zeta, previous):
     -------
     estimate : 0-d torch.Tensor of float64
     """
-    total = _total(hist)
-    return _estimate_from_cdf(_cdf(hist, total), hist, total, epoch, t_k, zeta, previous)
+    total = mass(hist)
+    return _estimate_from_cdf(cdf(hist, total), hist, total, epoch, t_k, zeta, previous)
 
 
-def _estimate_from_cdf(cdf, hist, total, epoch, t_k, zeta, previous):
-    current = cdf[value_bin(-1.0 + ramp(epoch, t_k))]
+def _estimate_from_cdf(window_cdf, hist, total, epoch, t_k, zeta, previous):
+    current = window_cdf[value_bin(-1.0 + ramp(epoch, t_k))]
     if epoch <= t_k:
         return current
-    return torch.where(_saturation(hist, total) < zeta, current, previous)
+    return torch.where(saturation(hist, total) < zeta, current, previous)
+
+
+#: The parameters of :class:`PDiff`, checked when it is created.
+PARAMETERS = {
+    "window": Param(numbers.Integral, low=1),
+    "noise_rate": Param(numbers.Real, 0, 1, high_open=True, options=("auto",)),
+    "t_k": Param(numbers.Integral, low=0),
+    "zeta": Param(numbers.Real, 0, 1, low_open=True),
+    "n_classes": Param(numbers.Integral, low=2, options=(None,)),
+    "epoch_batches": Param(numbers.Integral, low=1, options=(None,)),
+    "sync": Param(options=("auto", True, False), what="'auto', True or False"),
+}
 
 
 class PDiff(nn.Module):
@@ -363,23 +185,24 @@ class PDiff(nn.Module):
     Parameters
     ----------
     window : int
-        Number of recent mini-batches in the distribution.
-    noise_rate : float or "auto"
-        Known noise rate (dropped share after the ramp), or ``"auto"`` to
-        estimate it online.
-    t_k : int
-        Length of the drop-rate ramp in epochs.
-    zeta : float
-        Saturation at which the automatic estimate freezes.
+        Number of recent mini-batches in the distribution, at least 1.
+    noise_rate : float or "auto", default="auto"
+        Known noise rate in [0, 1) (the share dropped after the ramp), or
+        ``"auto"`` to estimate it online.
+    t_k : int, default=20
+        Length of the drop-rate ramp in epochs, at least 0.
+    zeta : float, default=0.9
+        Saturation at which the automatic estimate freezes, in (0, 1].
     n_classes : int or None, default=None
-        When given, one histogram and one threshold per given label
-        (PDIFF.md section 6): each class drops its own lowest share, so a
-        hard or rare class is not dropped wholesale. The drop rate, and the
-        automatic estimate, stay global. :meth:`forward` then needs
-        ``labels``.
-    weighting : {"hard", "soft"}, default="hard"
-        ``"hard"``: the released 0/1 rule. ``"soft"``: a linear ramp over
-        the ``SOFT_WIDTH`` bins below the threshold (an ablation).
+        When given (at least 2), one histogram and one threshold per given
+        label (beyond the paper, see ``docs/pdiff.md``): each class drops its
+        own lowest share, so a hard or rare class is not dropped wholesale.
+        The drop rate, and the automatic estimate, stay global.
+        :meth:`forward` then needs ``labels``.
+    epoch_batches : int or None, default=None
+        Number of mini-batches in one epoch. When given, the window is
+        capped at it: a longer window would count samples twice, with stale
+        deltas.
     sync : {"auto", True, False}, default="auto"
         Sum each step's batch histogram over the processes of the default
         ``torch.distributed`` process group before it enters the window
@@ -391,6 +214,8 @@ class PDiff(nn.Module):
 
     Attributes
     ----------
+    window : int
+        Window in force: ``min(window, epoch_batches)``.
     hist : torch.Tensor of shape (N_BINS,)
         Histogram of ``delta`` (sample-weighted counts) over the window, all
         classes together.
@@ -428,20 +253,31 @@ class PDiff(nn.Module):
         t_k=20,
         zeta=0.9,
         n_classes=None,
-        weighting="hard",
+        epoch_batches=None,
         sync="auto",
     ):
         super().__init__()
-        self.window = window
+        check_params(
+            {
+                "window": window,
+                "noise_rate": noise_rate,
+                "t_k": t_k,
+                "zeta": zeta,
+                "n_classes": n_classes,
+                "epoch_batches": epoch_batches,
+                "sync": sync,
+            },
+            PARAMETERS,
+        )
+        self.window = window if epoch_batches is None else min(window, epoch_batches)
         self.noise_rate = noise_rate
         self.t_k = t_k
         self.zeta = zeta
         self.n_classes = n_classes
-        self.weighting = weighting
         self.sync = sync
         self.steps = 0
         f64 = {"dtype": torch.float64}
-        self.register_buffer("ring", torch.zeros(window, (n_classes or 1) * N_BINS, **f64))
+        self.register_buffer("ring", torch.zeros(self.window, (n_classes or 1) * N_BINS, **f64))
         self.register_buffer("hist", torch.zeros(N_BINS, **f64))
         self.register_buffer("drop_rate", torch.zeros((), **f64))
         self.register_buffer("t_bin", torch.zeros((), dtype=torch.int64))
@@ -477,14 +313,14 @@ class PDiff(nn.Module):
         # this runs every training step, and on tensors this small each operation
         # costs its dispatch, so the step is written in as few operations as it takes.
         bins = delta_bin(delta)
-        mass = (
+        masses = (
             torch.ones_like(delta, dtype=torch.float64)
             if sample_weight is None
             else sample_weight.to(torch.float64)
         )
         cell = bins if self.n_classes is None else labels * N_BINS + bins
         batch_hist = self.ring[self.steps % self.window]
-        batch_hist.zero_().index_add_(0, cell, mass)
+        batch_hist.zero_().index_add_(0, cell, masses)
         if is_synchronised(self.sync):
             # Before the batch enters the window: from here on every process computes
             # the same numbers. Queued on the device's stream, not waited for by the host.
@@ -500,26 +336,25 @@ class PDiff(nn.Module):
             torch.sum(self.class_hist, dim=0, out=self.hist)
         self.steps += 1
 
-        total = _total(self.hist)
-        cdf = _cdf(self.hist, total)
-        if self.noise_rate == "auto":
+        total = mass(self.hist)
+        window_cdf = cdf(self.hist, total)
+        if isinstance(self.noise_rate, str):  # "auto"
             self.drop_rate.copy_(
                 _estimate_from_cdf(
-                    cdf, self.hist, total, epoch, self.t_k, self.zeta, self.drop_rate
+                    window_cdf, self.hist, total, epoch, self.t_k, self.zeta, self.drop_rate
                 )
             )
         else:
             self.drop_rate.fill_(drop_rate_schedule(self.noise_rate, epoch, self.t_k))
-        _threshold_from_cdf(cdf, self.drop_rate, out=self.t_bin)
+        cdf_threshold(window_cdf, self.drop_rate, out=self.t_bin)
         if self.n_classes is None:
             threshold = self.t_bin
         else:
-            class_cdf = _cdf(self.class_hist, _total(self.class_hist))
-            _threshold_from_cdf(class_cdf, self.drop_rate, out=self.class_t_bin)
+            cdf_threshold(cdf(self.class_hist), self.drop_rate, out=self.class_t_bin)
             threshold = self.class_t_bin[labels]
         if not self.full:
             return torch.ones_like(delta, dtype=torch.float32)
-        return WEIGHTINGS[self.weighting](bins, threshold)
+        return hard_weights(bins, threshold)
 
     def get_extra_state(self):
         """Return the step counter, which is not a tensor."""

@@ -55,8 +55,9 @@ def _recorded_deltas(clf):
     kept = criterion.quality_epochs
     n_epochs = len(clf.history_)
     epochs = np.arange(max(0, n_epochs - kept), n_epochs)
-    recent = criterion.recent_deltas.detach().cpu().float().numpy()
-    deltas = recent[epochs % kept]
+    deltas = np.stack(
+        [criterion.epoch_deltas(epoch).detach().cpu().float().numpy() for epoch in epochs]
+    ).reshape(epochs.size, -1)
     seen = ~np.isnan(deltas).all(axis=1)
     return epochs[seen] + 1, deltas[seen], None, n_epochs <= kept
 

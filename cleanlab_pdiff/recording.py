@@ -1,7 +1,7 @@
 """Opt-in recording of every epoch's per-example deltas, for plots and analysis.
 
 :class:`~cleanlab_pdiff.PDiffClassifier` keeps each example's delta of its
-last 5 epochs only (in the criterion, ``net_.criterion_.recent_deltas``), to
+last 5 epochs only (in the criterion, ``net_.criterion_.epoch_deltas(epoch)``), to
 compute ``training_label_quality_``. Pass a :class:`DeltaRecorder` in
 ``callbacks`` to keep them all.
 """
@@ -17,7 +17,7 @@ class DeltaRecorder(Callback):
     """skorch callback that copies each epoch's per-example deltas to the CPU.
 
     At the end of each training epoch it reads that epoch's slot of the
-    criterion's ``recent_deltas`` (``delta = p[given label] - max p[other
+    criterion's per-example deltas (``delta = p[given label] - max p[other
     class]`` of every training example, from the epoch's training forward
     passes) and keeps a copy on the CPU. That is one device-to-host copy of
     ``n_samples`` values per epoch; the training step is unchanged. The
@@ -78,12 +78,10 @@ class DeltaRecorder(Callback):
         self.labels_ = labels.copy()
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
-        """Copy the epoch's slot of the criterion's ``recent_deltas`` to the CPU."""
-        criterion = net.criterion_
-        # The net hands the criterion the number of completed epochs; this epoch's is
-        # len(history) - 1, and its deltas sit in slot epoch % quality_epochs.
-        slot = (len(net.history) - 1) % criterion.quality_epochs
-        deltas = criterion.recent_deltas[slot].detach().to("cpu", torch.float32).numpy()
+        """Copy the epoch's slot of the criterion's per-example deltas to the CPU."""
+        # The net hands the criterion the number of completed epochs: len(history) - 1.
+        epoch_deltas = net.criterion_.epoch_deltas(len(net.history) - 1)
+        deltas = epoch_deltas.detach().to("cpu", torch.float32).numpy()
         self.deltas_.append(deltas.astype(self.dtype))
         self.epochs_.append(int(net.history[-1, "epoch"]))
 

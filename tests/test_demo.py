@@ -18,7 +18,7 @@ def test_readme_has_two_setup_commands_and_ci_runs_the_test_one():
         assert "\n" not in command
         # torch's CPU build must be in place before the package pulls a torch requirement.
         assert command.index("torch==2.13.0") < command.index("pip install -e")
-    assert demo.endswith("-m cleanlab_pdiff.demo")
+    assert demo.endswith("-m cleanlab_pdiff demo")
     assert tests.endswith("-m pytest")
     assert tests in (ROOT / ".ci" / "run").read_text()
 

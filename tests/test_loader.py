@@ -1,4 +1,4 @@
-"""The batch loader of the private skorch net (``_skorch.batch_loader``)."""
+"""The batch loader of the skorch net (``cleanlab_pdiff.loader.batch_loader``)."""
 
 import numpy as np
 import pandas as pd
@@ -6,7 +6,7 @@ import pytest
 import torch
 from skorch.dataset import Dataset
 
-from cleanlab_pdiff._skorch import batch_loader
+from cleanlab_pdiff.loader import batch_loader
 
 X = np.random.default_rng(0).standard_normal((10, 4)).astype(np.float32)
 TARGETS = {"label": np.arange(10) % 3, "index": np.arange(10), "weight": np.linspace(0, 1, 10)}

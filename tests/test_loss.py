@@ -36,24 +36,6 @@ def test_training_loss_is_normalised_by_the_batch_not_by_the_kept_count():
     assert criterion.kept_fraction() == kept.mean()
 
 
-def test_negative_learning_gives_dropped_examples_minus_log_one_minus_p():
-    logits, labels = _batch(1)
-    criterion = PDiffLoss(
-        window=1, noise_rate=0.5, t_k=0, negative_learning=True, n_samples=len(labels)
-    )
-    logits.requires_grad_(True)
-    loss = criterion(logits, labels, index=torch.arange(len(labels)), epoch=0)
-    kept = criterion.last_weights
-    probs = torch.softmax(logits.detach(), 1).gather(1, labels[:, None]).squeeze(1)
-    ce = F.cross_entropy(logits.detach(), labels, reduction="none")
-    expected = (kept * ce + (1 - kept) * -torch.log(1 - probs)).sum() / len(labels)
-    torch.testing.assert_close(loss.detach(), expected)
-    loss.backward()
-    # Gradient descent lowers the given label's logit for every dropped example.
-    dropped = kept == 0
-    assert torch.all(logits.grad[dropped, labels[dropped]] > 0)
-
-
 def test_per_example_statistics_follow_the_index_and_average_recent_epochs():
     logits, labels = _batch(2, n=8)
     criterion = PDiffLoss(window=1, noise_rate=0.0, n_samples=10, quality_epochs=2)

@@ -21,19 +21,14 @@ from numpy_reference import (
     reference_value_bin,
 )
 
+from cleanlab_pdiff.histogram import bin_centres, delta_bin, saturation, threshold_bin, value_bin
 from cleanlab_pdiff.pdiff import (
-    SOFT_WIDTH,
     PDiff,
-    bin_centres,
-    delta_bin,
     drop_rate_schedule,
     estimate_noise_rate,
     hard_weights,
     probability_difference,
     ramp,
-    saturation,
-    threshold_bin,
-    value_bin,
 )
 
 
@@ -515,16 +510,3 @@ def test_per_class_thresholds_equal_one_global_pdiff_per_class():
         per_class.hist.numpy(), sum(single.hist for single in singles).numpy()
     )
 
-
-def test_soft_weights_ramp_below_the_hard_threshold():
-    rng = np.random.default_rng(4)
-    hard, soft = PDiff(2, 0.4, t_k=0), PDiff(2, 0.4, t_k=0, weighting="soft")
-    for _ in range(6):
-        delta = torch.from_numpy(rng.uniform(-1, 1, size=64).astype(np.float32))
-        w_hard, w_soft = hard(delta, 0), soft(delta, 0)
-    assert torch.equal(hard.t_bin, soft.t_bin)
-    assert torch.all(w_soft[w_hard == 1] == 1)
-    partial = (w_soft > 0) & (w_soft < 1)
-    assert partial.any() and torch.all(w_hard[partial] == 0)
-    below = delta_bin(delta) < hard.t_bin - SOFT_WIDTH
-    assert torch.all(w_soft[below] == 0)

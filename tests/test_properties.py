@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from numpy_reference import N_BINS, NumpyPDiff, reference_bin
 
-from cleanlab_pdiff.pdiff import PDiff, threshold_bin
+from cleanlab_pdiff.histogram import threshold_bin
+from cleanlab_pdiff.pdiff import PDiff
 
 MAX_BATCH = 12
 

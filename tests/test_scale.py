@@ -17,7 +17,7 @@ from sklearn.datasets import make_classification
 from torch import distributed as dist
 from torch import nn
 
-from cleanlab_pdiff import MLP, PDiffClassifier, classifier, make_noisy_labels
+from cleanlab_pdiff import MLP, PDiffClassifier, _skorch, make_noisy_labels
 from cleanlab_pdiff._skorch import PDiffNet
 from cleanlab_pdiff.loss import PDiffLoss
 from cleanlab_pdiff.pdiff import PDiff, is_synchronised
@@ -273,7 +273,7 @@ def test_synchronised_steps_in_a_one_process_group_change_nothing(
     X, y = noisy
     assert is_synchronised("auto") is False  # one process: nothing to synchronise
     expected = PDiffClassifier(small_mlp, **DROPPING).fit(X, y)
-    monkeypatch.setattr(classifier, "PDiffLoss", _SyncedLoss)
+    monkeypatch.setattr(_skorch, "PDiffLoss", _SyncedLoss)
     synced = PDiffClassifier(small_mlp, **DROPPING).fit(X, y)
     assert synced.net_.criterion_.pdiff.sync is True
     _assert_same_fit(synced, expected, X)

@@ -47,8 +47,6 @@ OPTIONS = {
     "auto": {},
     "known rate": {"noise_rate": 0.3},
     "per class": {"n_classes": 4},
-    "soft": {"weighting": "soft"},
-    "negative learning": {"negative_learning": True},
     "sample weights": {"weighted": True},
 }
 

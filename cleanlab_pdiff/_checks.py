@@ -1,0 +1,138 @@
+"""Checks of hyper-parameters against a declarative table: no scikit-learn, no torch.
+
+Each public piece declares its parameters once, as ``name -> Param``, and
+:func:`check_params` enforces the whole table, so the pure P-DIFF modules and the
+estimator share one checker and one wording of the errors.
+"""
+
+import math
+import numbers
+from dataclasses import dataclass
+
+__all__ = ["Param", "check_param", "check_params"]
+
+
+#: How a kind is named in a type error.
+_KIND_WORDS = {
+    numbers.Integral: "an integer",
+    numbers.Real: "a number",
+    bool: "True or False",
+    callable: "a callable",
+}
+
+
+@dataclass(frozen=True)
+class Param:
+    """What one hyper-parameter may be.
+
+    Parameters
+    ----------
+    kind : type, callable or None
+        ``numbers.Integral``, ``numbers.Real`` (booleans are refused for
+        both), ``bool`` (exactly True or False), the builtin ``callable``
+        (any callable), or ``None`` (only the ``options``).
+    low, high : float, optional
+        Bounds of a number; ``None`` leaves that side open-ended.
+    low_open, high_open : bool, default=False
+        Whether the bound itself is excluded.
+    options : tuple, default=()
+        Literal values accepted besides ``kind``, e.g. ``("auto",)`` or
+        ``(None,)``; strings compare by value, anything else by identity (so
+        ``1`` is not ``True``).
+    what : str, optional
+        How to name ``kind`` in errors, instead of e.g. "an integer" (with
+        ``kind=None``: how to name the options).
+    """
+
+    kind: object = None
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    options: tuple = ()
+    what: str | None = None
+
+    def bounds(self):
+        """Return the bounds as an interval, e.g. ``[0, 1)``."""
+        low = "-inf" if self.low is None else self.low
+        high = "inf" if self.high is None else self.high
+        return f"{'(' if self.low_open else '['}{low}, {high}{')' if self.high_open else ']'}"
+
+    def describe(self):
+        """Return what the parameter may be, in words."""
+        if self.kind is None:
+            return self.what or f"one of {list(self.options)}"
+        what = self.what or _KIND_WORDS[self.kind].replace("a number", "a float")
+        if self.kind in (numbers.Integral, numbers.Real):
+            what += f" in {self.bounds()}"
+        return " or ".join([*map(repr, self.options), what])
+
+
+def _is_option(value, options):
+    return any(
+        value == option if isinstance(option, str) else value is option for option in options
+    )
+
+
+def _is_kind(value, kind):
+    if kind is callable:
+        return callable(value)
+    if kind is bool:
+        return isinstance(value, bool)
+    return isinstance(value, kind) and not isinstance(value, bool)
+
+
+def check_param(name, value, param):
+    """Return ``value`` if it is what ``param`` allows, else raise naming ``name``.
+
+    Raises
+    ------
+    TypeError
+        ``value`` is of the wrong kind.
+    ValueError
+        ``value`` is out of bounds, or is not among the options where only
+        options (or a string among them) are allowed.
+
+    Examples
+    --------
+    >>> import numbers
+    >>> check_param("window", 5, Param(numbers.Integral, low=1))
+    5
+    >>> check_param("window", 0, Param(numbers.Integral, low=1))
+    Traceback (most recent call last):
+    ...
+    ValueError: window must be in [1, inf], got 0.
+    >>> check_param("rate", "half", Param(numbers.Real, 0, 1, high_open=True, options=("auto",)))
+    Traceback (most recent call last):
+    ...
+    ValueError: rate must be 'auto' or a float in [0, 1), got 'half'.
+    """
+    if _is_option(value, param.options):
+        return value
+    if param.kind is None or (param.options and isinstance(value, str)):
+        raise ValueError(f"{name} must be {param.describe()}, got {value!r}.")
+    if not _is_kind(value, param.kind):
+        what = param.what or _KIND_WORDS[param.kind]
+        raise TypeError(f"{name} must be {what}, got {value!r} of type {type(value).__name__}.")
+    if param.kind in (numbers.Integral, numbers.Real):
+        low, high = param.low, param.high
+        too_low = low is not None and (value <= low if param.low_open else value < low)
+        too_high = high is not None and (value >= high if param.high_open else value > high)
+        infinite = not isinstance(value, numbers.Integral) and not math.isfinite(value)
+        if too_low or too_high or infinite:
+            raise ValueError(f"{name} must be in {param.bounds()}, got {value!r}.")
+    return value
+
+
+def check_params(values, table):
+    """Check each value named in ``table`` with :func:`check_param`.
+
+    Parameters
+    ----------
+    values : mapping of str to object
+        The parameters' values, e.g. an estimator's ``get_params()``.
+    table : dict of str to Param
+        The parameters to check.
+    """
+    for name, param in table.items():
+        check_param(name, values[name], param)

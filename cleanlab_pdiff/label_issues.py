@@ -1,0 +1,198 @@
+"""Finding label issues with a :class:`~cleanlab_pdiff.PDiffClassifier`.
+
+The estimator's :meth:`~cleanlab_pdiff.PDiffClassifier.find_label_issues` and
+:meth:`~cleanlab_pdiff.PDiffClassifier.label_quality_scores` call these functions;
+they are public so that a workflow can take the pieces apart (e.g. keep the
+out-of-sample ``pred_probs`` of :func:`cross_val_pred_probs` for cleanlab's
+``Datalab``).
+"""
+
+import numbers
+
+import numpy as np
+from cleanlab.filter import find_label_issues as cleanlab_find_label_issues
+from cleanlab.rank import get_label_quality_scores
+from sklearn.base import clone
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.utils import check_consistent_length, check_random_state
+from sklearn.utils.validation import column_or_1d
+
+from ._checks import Param, check_param
+from ._validation import encode_labels
+
+__all__ = [
+    "QUALITY_METHODS",
+    "cross_val_pred_probs",
+    "find_label_issues",
+    "label_quality_scores",
+    "lowest_quality",
+]
+
+#: cleanlab's label-quality scoring methods.
+QUALITY_METHODS = ("normalized_margin", "self_confidence", "confidence_weighted_entropy")
+
+
+def lowest_quality(quality, rate):
+    """Return the indices of the ``round(rate * N)`` lowest ``quality`` scores, worst first.
+
+    Parameters
+    ----------
+    quality : ndarray of shape (N,)
+        Label-quality scores, lower = more likely wrong.
+    rate : float
+        Share of the examples to return, in [0, 1].
+
+    Returns
+    -------
+    indices : ndarray of int
+        Ties keep the examples' order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lowest_quality(np.array([0.9, 0.1, 0.5, 0.2]), 0.5).tolist()
+    [1, 3]
+    """
+    return np.argsort(quality, kind="stable")[: round(rate * quality.size)]
+
+
+def label_quality_scores(estimator, X, y, *, method="normalized_margin"):
+    """Return cleanlab's label-quality scores from a fitted estimator's ``predict_proba(X)``.
+
+    Parameters
+    ----------
+    estimator : PDiffClassifier
+        A fitted classifier.
+    X : array-like of the training data's shape but the first axis
+    y : array-like of shape (n_samples,)
+        Given labels, each among ``estimator.classes_``.
+    method : {"normalized_margin", "self_confidence", \
+            "confidence_weighted_entropy"}, default="normalized_margin"
+        cleanlab's scoring method (:func:`cleanlab.rank.get_label_quality_scores`).
+
+    Returns
+    -------
+    scores : ndarray of shape (n_samples,)
+        Values in [0, 1], lower = more likely mislabelled.
+    """
+    if method not in QUALITY_METHODS:
+        raise ValueError(f"method must be one of {QUALITY_METHODS}, got {method!r}.")
+    pred_probs = estimator.predict_proba(X)
+    y = column_or_1d(y)
+    if y.shape[0] != pred_probs.shape[0]:
+        raise ValueError(f"X has {pred_probs.shape[0]} samples but y has {y.shape[0]}.")
+    labels = encode_labels(y, estimator.classes_)
+    return get_label_quality_scores(labels, pred_probs, method=method)
+
+
+def cross_val_pred_probs(estimator, X, y, *, cv=5, n_jobs=None):
+    """Return out-of-sample ``pred_probs`` from clones of ``estimator`` trained on ``cv`` folds.
+
+    Parameters
+    ----------
+    estimator : PDiffClassifier
+        Cloned once per fold; left as it is.
+    X : array-like of shape (n_samples, ...)
+        Features.
+    y : array-like of shape (n_samples,)
+        Given labels.
+    cv : int or cross-validation splitter, default=5
+        Folds of :func:`sklearn.model_selection.cross_val_predict`; an int
+        means shuffled stratified folds seeded by the estimator's
+        ``random_state``.
+    n_jobs : int or None, default=None
+        Number of folds trained at once, by joblib (see
+        :meth:`~cleanlab_pdiff.PDiffClassifier.find_label_issues`).
+
+    Returns
+    -------
+    labels : ndarray of shape (n_samples,)
+        The given labels as indices 0..K-1 of their sorted classes.
+    pred_probs : ndarray of shape (n_samples, K)
+        Each example's probabilities from the fold that did not train on it.
+    """
+    _check_n_jobs(n_jobs)
+    check_consistent_length(X, y)
+    labels = np.unique(column_or_1d(y), return_inverse=True)[1]
+    if isinstance(cv, numbers.Integral):
+        seed = check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max)
+        cv = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
+    pred_probs = cross_val_predict(
+        clone(estimator), X, labels, cv=cv, method="predict_proba", n_jobs=n_jobs
+    )
+    return labels, pred_probs
+
+
+def _check_n_jobs(n_jobs):
+    if n_jobs is not None:
+        check_param("n_jobs", n_jobs, Param(numbers.Integral))
+        if n_jobs == 0:
+            raise ValueError("n_jobs must be None, a positive integer or negative, got 0.")
+
+
+def find_label_issues(estimator, X, y, *, return_indices_ranked_by=None, cv=None, n_jobs=None):
+    """Flag the examples whose given label is probably wrong.
+
+    Without ``cv``, one P-DIFF training run does it all: ``estimator`` is
+    fitted on ``(X, y)`` and the ``round(rate * n_samples)`` examples of
+    lowest ``training_label_quality_`` are flagged, ``rate`` being the
+    estimate ``noise_rate_`` with ``noise_rate="auto"``, else the given
+    ``noise_rate``. With ``cv``, the out-of-sample ``pred_probs`` of
+    :func:`cross_val_pred_probs` go to :func:`cleanlab.filter.find_label_issues`,
+    cleanlab's standard recipe; ``estimator`` is left as it is.
+
+    Parameters
+    ----------
+    estimator : PDiffClassifier
+        The classifier (fitted here without ``cv``).
+    X : array-like of shape (n_samples, ...)
+        Features.
+    y : array-like of shape (n_samples,)
+        Given labels.
+    return_indices_ranked_by : None or str, default=None
+        ``None`` returns a boolean mask. Otherwise the indices of the flagged
+        examples, worst first, ranked by this cleanlab score: without ``cv``
+        only ``"normalized_margin"`` (the training-time one); with ``cv`` any
+        of ``QUALITY_METHODS``.
+    cv : None, int or cross-validation splitter, default=None
+        ``None`` for the single P-DIFF run; otherwise the folds of
+        :func:`sklearn.model_selection.cross_val_predict` (an int means
+        shuffled stratified folds seeded by ``random_state``).
+    n_jobs : int or None, default=None
+        With ``cv``: number of folds trained at once, by joblib (``None``
+        means 1 unless in a :func:`joblib.parallel_config` context; -1 means
+        all CPUs). The result does not depend on it. joblib's default backend
+        runs the folds in separate processes and limits each one's OpenMP
+        threads, which torch uses, to its share of the CPUs. For a cluster,
+        train the folds on its workers with a joblib backend such as Dask's
+        (``with joblib.parallel_config(backend="dask"):``, with a
+        ``dask.distributed.Client`` connected); see ``docs/distributed.md``.
+        Ignored without ``cv``.
+
+    Returns
+    -------
+    label_issues : ndarray
+        Boolean mask of shape (n_samples,), or int indices worst first.
+    """
+    allowed = QUALITY_METHODS if cv is not None else ("normalized_margin",)
+    if return_indices_ranked_by is not None and return_indices_ranked_by not in allowed:
+        raise ValueError(
+            f"return_indices_ranked_by must be None or one of {allowed}"
+            f"{'' if cv is not None else ' without cv'}, got {return_indices_ranked_by!r}."
+        )
+    _check_n_jobs(n_jobs)
+    if cv is not None:
+        labels, pred_probs = cross_val_pred_probs(estimator, X, y, cv=cv, n_jobs=n_jobs)
+        return cleanlab_find_label_issues(
+            labels, pred_probs, return_indices_ranked_by=return_indices_ranked_by
+        )
+    quality = estimator.fit(X, y).training_label_quality_
+    # A given rate is the user's knowledge; it holds even if the ramp did not finish.
+    given = estimator.noise_rate
+    rate = estimator.noise_rate_ if isinstance(given, str) else given
+    ranked = lowest_quality(quality, rate)
+    if return_indices_ranked_by is not None:
+        return ranked
+    mask = np.zeros(quality.size, dtype=bool)
+    mask[ranked] = True
+    return mask
