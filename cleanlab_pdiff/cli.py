@@ -361,4 +361,3 @@ def _demo(args):
 
     run_demo(noise_rate=args.noise_rate, kind=args.kind, random_state=args.seed)
     return 0
-

@@ -1,9 +1,9 @@
 """Demo: sklearn's digits with half of the training labels flipped.
 
-Run with ``cleanlab-pdiff demo`` (or ``python -m cleanlab_pdiff demo``). It trains the same network three
-times (plain cross-entropy, P-DIFF with the true noise rate, P-DIFF
-estimating the rate) and prints the test accuracy of each and the estimated
-noise rate.
+Run with ``cleanlab-pdiff demo`` (or ``python -m cleanlab_pdiff demo``). It trains
+the same network three times (plain cross-entropy, P-DIFF with the true noise
+rate, P-DIFF estimating the rate) and prints the test accuracy of each and the
+estimated noise rate.
 """
 
 import time
@@ -62,4 +62,3 @@ def run_demo(noise_rate=0.5, kind="symmetric", random_state=0, print_fn=print):
             results["estimated_noise_rate"] = clf.noise_rate_
     print_fn(f"estimated noise rate: {results['estimated_noise_rate']:.3f} (true: {noise_rate})")
     return results
-

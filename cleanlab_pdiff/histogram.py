@@ -1,6 +1,6 @@
 """The histogram of ``delta`` that P-DIFF keeps: bins, CDF, threshold and saturation.
 
-Pure PyTorch. The bins follow the authors' released Caffe layer (``PDIFF.md``):
+Pure PyTorch. The bins follow the authors' released Caffe layer (``docs/pdiff.md``):
 0.01 wide over [-1.1, 1.1], bin ids clamped to [0, 220]. A histogram here is a
 float64 tensor of ``N_BINS`` masses (sample-weighted counts), or ``(G, N_BINS)``
 for one histogram per group; every function keeps its result on the histogram's

@@ -1,6 +1,6 @@
 """P-DIFF mathematics: pure PyTorch, no scikit-learn or skorch.
 
-The functions follow ``PDIFF.md`` (read from the authors' released Caffe layer):
+The functions follow ``docs/pdiff.md`` (read from the authors' released Caffe layer):
 the probability difference ``delta``, hard 0/1 weights from the bin-granular
 threshold, the drop-rate schedule and the automatic noise-rate estimate; the
 histogram of ``delta`` (bins, CDF, threshold) is :mod:`cleanlab_pdiff.histogram`.

@@ -11,16 +11,51 @@ import os
 import pytest
 import torch
 from hypothesis import settings
+from sklearn.datasets import make_classification
 
 settings.register_profile("default", derandomize=True, database=None, print_blob=True)
 settings.register_profile("explore", derandomize=False, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session", autouse=True)
 def one_torch_thread():
-    """Tiny networks train fastest on one thread, and the tests share the machine."""
+    """Every test runs torch on one thread.
+
+    Tiny networks train fastest on one thread, and on a machine whose cores are busy,
+    torch's default of one thread per core slows small steps down many times over.
+    """
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+def _three_classes(n_samples, n_features, n_informative):
+    return make_classification(
+        n_samples=n_samples,
+        n_features=n_features,
+        n_informative=n_informative,
+        n_redundant=0,
+        n_classes=3,
+        class_sep=2.0,
+        random_state=0,
+    )
+
+
+@pytest.fixture(scope="session")
+def three_classes_200x8():
+    """(X, y): 200 samples, 8 features (5 informative), 3 well-separated classes 0, 1, 2."""
+    return _three_classes(200, 8, 5)
+
+
+@pytest.fixture(scope="session")
+def three_classes_120x8():
+    """(X, y): 120 samples, 8 features (5 informative), 3 well-separated classes 0, 1, 2."""
+    return _three_classes(120, 8, 5)
+
+
+@pytest.fixture(scope="session")
+def three_classes_96x6():
+    """(X, y): 96 samples, 6 features (4 informative), 3 well-separated classes 0, 1, 2."""
+    return _three_classes(96, 6, 4)

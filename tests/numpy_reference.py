@@ -1,4 +1,4 @@
-"""Plain-NumPy reference of the P-DIFF maths, written from ``PDIFF.md`` sections 1-4.
+"""Plain-NumPy reference of the P-DIFF maths, written from the spec in ``docs/pdiff.md``.
 
 It is the yardstick for ``cleanlab_pdiff.pdiff`` and is deliberately naive: the window is a
 ``collections.deque`` of per-batch (bin ids, weights) arrays, the histogram is rebuilt from the
@@ -91,7 +91,7 @@ def reference_saturation(hist):
 
 
 class NumpyPDiff:
-    """The sliding-window P-DIFF step of ``PDIFF.md`` sections 2-4, one batch per call.
+    """The sliding-window P-DIFF step of ``docs/pdiff.md``, one batch per call.
 
     Attributes after each :meth:`step`: ``hist`` (float64 histogram of the window),
     ``drop_rate`` (float), ``t_bin`` (int) and ``steps`` (batches seen).

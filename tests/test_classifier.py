@@ -27,7 +27,7 @@ needs_cuda = pytest.mark.skipif(not CUDA, reason="needs a CUDA device")
 #: random_state gives the same predictions.
 FAST = {"max_epochs": 3, "batch_size": 32, "random_state": 0, "device": "cpu"}
 
-#: Enough training, on a small network, to fit the well-separated ``tabular`` data.
+#: Enough training, on a small network, to fit the well-separated ``three_classes_200x8`` data.
 ACCURATE = {**FAST, "max_epochs": 10, "lr": 1e-2}
 
 HISTORY_KEYS = {
@@ -41,20 +41,6 @@ HISTORY_KEYS = {
 
 
 @pytest.fixture(scope="module")
-def tabular():
-    """200 samples, 8 features, 3 well-separated classes."""
-    return make_classification(
-        n_samples=200,
-        n_features=8,
-        n_informative=5,
-        n_redundant=0,
-        n_classes=3,
-        class_sep=2.0,
-        random_state=0,
-    )
-
-
-@pytest.fixture(scope="module")
 def images():
     """Six 1-channel 28 x 28 images, two classes: the smallest input CNN9 takes."""
     rng = np.random.RandomState(0)
@@ -62,9 +48,9 @@ def images():
 
 
 @pytest.fixture(scope="module")
-def fitted(tabular):
+def fitted(three_classes_200x8):
     """A fitted classifier; tests must only read it."""
-    X, y = tabular
+    X, y = three_classes_200x8
     return PDiffClassifier(**FAST).fit(X, y)
 
 
@@ -128,8 +114,8 @@ def test_set_params_updates_and_returns_self():
         clf.set_params(learning_rate=0.1)
 
 
-def test_training_hyperparameters_reach_the_net(tabular):
-    X, y = tabular
+def test_training_hyperparameters_reach_the_net(three_classes_200x8):
+    X, y = three_classes_200x8
     sgd = partial(torch.optim.SGD, momentum=0.9)
     clf = PDiffClassifier(
         small_mlp,
@@ -159,8 +145,8 @@ def test_default_module_is_cnn9_for_4d_input(fitted_images, images):
     assert fitted_images.predict_proba(X).shape == (6, 2)
 
 
-def test_module_instance_is_deep_copied(tabular):
-    X, y = tabular
+def test_module_instance_is_deep_copied(three_classes_200x8):
+    X, y = three_classes_200x8
     module = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 3))
     before = {name: value.clone() for name, value in module.state_dict().items()}
     clf = PDiffClassifier(module, **FAST).fit(X, y)
@@ -171,8 +157,8 @@ def test_module_instance_is_deep_copied(tabular):
     assert not all(torch.equal(before[name], trained[name].cpu()) for name in before)
 
 
-def test_module_callable_is_called_with_features_and_classes(tabular):
-    X, y = tabular
+def test_module_callable_is_called_with_features_and_classes(three_classes_200x8):
+    X, y = three_classes_200x8
     calls = []
 
     def build(n_features, n_classes):
@@ -184,34 +170,34 @@ def test_module_callable_is_called_with_features_and_classes(tabular):
     assert clf.net_.module_.layers[0].out_features == 16
 
 
-def test_module_class_is_used_as_callable(tabular):
-    X, y = tabular
+def test_module_class_is_used_as_callable(three_classes_200x8):
+    X, y = three_classes_200x8
     clf = PDiffClassifier(MLP, **FAST).fit(X, y)
     assert type(clf.net_.module_) is MLP
     assert clf.net_.module_.layers[0].in_features == 8
 
 
-def test_module_callable_returning_non_module_raises(tabular):
-    X, y = tabular
+def test_module_callable_returning_non_module_raises(three_classes_200x8):
+    X, y = three_classes_200x8
     clf = PDiffClassifier(lambda n_features, n_classes: "an MLP", **FAST)
     with pytest.raises(TypeError, match=r"must return a torch\.nn\.Module, got str"):
         clf.fit(X, y)
 
 
-def test_module_of_wrong_type_raises(tabular):
-    X, y = tabular
+def test_module_of_wrong_type_raises(three_classes_200x8):
+    X, y = three_classes_200x8
     with pytest.raises(TypeError, match="module must be None, a torch.nn.Module or a callable"):
         PDiffClassifier("mlp", **FAST).fit(X, y)
 
 
-def test_default_module_rejects_3d_input(tabular):
-    X, y = tabular
+def test_default_module_rejects_3d_input(three_classes_200x8):
+    X, y = three_classes_200x8
     with pytest.raises(ValueError, match=r"X has 3 dimensions.*2-D.*4-D"):
         PDiffClassifier(**FAST).fit(X.reshape(200, 2, 4), y)
 
 
-def test_user_module_takes_3d_input(tabular):
-    X, y = tabular
+def test_user_module_takes_3d_input(three_classes_200x8):
+    X, y = three_classes_200x8
     X3 = X.reshape(200, 2, 4)
     module = nn.Sequential(nn.Flatten(), nn.Linear(8, 3))
     clf = PDiffClassifier(module, **FAST).fit(X3, y)
@@ -259,8 +245,8 @@ def test_noise_rate_auto_estimate_is_a_rate(fitted):
 
 
 @pytest.mark.parametrize("t_k", [0, 4])
-def test_noise_rate_float_follows_the_ramp(tabular, t_k):
-    X, y = tabular
+def test_noise_rate_float_follows_the_ramp(three_classes_200x8, t_k):
+    X, y = three_classes_200x8
     clf = PDiffClassifier(noise_rate=0.4, t_k=t_k, **FAST).fit(X, y)
     # Epoch e (0-based) trains with e completed epochs.
     expected = [0.4 * (1.0 if t_k == 0 else min(1.0, e / t_k)) for e in range(3)]
@@ -268,16 +254,16 @@ def test_noise_rate_float_follows_the_ramp(tabular, t_k):
     assert clf.noise_rate_ == pytest.approx(expected[-1], rel=1e-12)
 
 
-def test_noise_rate_zero_keeps_every_sample(tabular):
-    X, y = tabular
+def test_noise_rate_zero_keeps_every_sample(three_classes_200x8):
+    X, y = three_classes_200x8
     clf = PDiffClassifier(noise_rate=0.0, **FAST).fit(X, y)
     assert clf.noise_rate_ == 0.0
     assert clf.history_[:, "kept_fraction"] == [1.0] * 3
     assert clf.history_[:, "drop_rate"] == [0.0] * 3
 
 
-def test_noise_rate_drops_about_that_share(tabular):
-    X, y = tabular
+def test_noise_rate_drops_about_that_share(three_classes_200x8):
+    X, y = three_classes_200x8
     y_noisy = make_noisy_labels(y, 0.3, random_state=0)
     clf = PDiffClassifier(noise_rate=0.3, t_k=0, **FAST).fit(X, y_noisy)
     assert clf.history_[-1, "weighting"]
@@ -300,8 +286,8 @@ def test_window_is_capped_at_one_epoch_of_batches(n_samples, batch_size, window,
 # Behaviour ----------------------------------------------------------------------------------------
 
 
-def test_string_labels(tabular):
-    X, y = tabular
+def test_string_labels(three_classes_200x8):
+    X, y = three_classes_200x8
     names = np.array(["cat", "ant", "bee"])
     clf = PDiffClassifier(small_mlp, **ACCURATE).fit(X, names[y])
     np.testing.assert_array_equal(clf.classes_, ["ant", "bee", "cat"])
@@ -310,8 +296,8 @@ def test_string_labels(tabular):
     assert (pred == names[y]).mean() > 0.8
 
 
-def test_non_contiguous_integer_labels(tabular):
-    X, y = tabular
+def test_non_contiguous_integer_labels(three_classes_200x8):
+    X, y = three_classes_200x8
     labels = np.array([11, 3, 7])[y]
     clf = PDiffClassifier(small_mlp, **ACCURATE).fit(X, labels)
     np.testing.assert_array_equal(clf.classes_, [3, 7, 11])
@@ -320,8 +306,8 @@ def test_non_contiguous_integer_labels(tabular):
     assert (pred == labels).mean() > 0.8
 
 
-def test_predict_proba_rows_sum_to_one_and_columns_follow_classes(tabular):
-    X, y = tabular
+def test_predict_proba_rows_sum_to_one_and_columns_follow_classes(three_classes_200x8):
+    X, y = three_classes_200x8
     names = np.array(["c", "b", "a"])[y]  # label order differs from the index order
     clf = PDiffClassifier(small_mlp, **ACCURATE).fit(X, names)
     proba = clf.predict_proba(X)
@@ -334,8 +320,10 @@ def test_predict_proba_rows_sum_to_one_and_columns_follow_classes(tabular):
     np.testing.assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(axis=1)])
 
 
-def test_predict_proba_is_the_softmax_of_the_network_s_logits_in_row_order(fitted, tabular):
-    X, _ = tabular  # 200 rows: 7 batches of 32, the last one short
+def test_predict_proba_is_the_softmax_of_the_network_s_logits_in_row_order(
+    fitted, three_classes_200x8
+):
+    X, _ = three_classes_200x8  # 200 rows: 7 batches of 32, the last one short
     logits = fitted.net_.forward(X.astype(np.float32))
     expected = torch.softmax(logits, dim=1).numpy()
     np.testing.assert_array_equal(fitted.predict_proba(X), expected)
@@ -348,31 +336,31 @@ def fit_under_global_seed(global_seed, X, y, **params):
         return PDiffClassifier(**params).fit(X, y)
 
 
-def test_same_random_state_gives_identical_predictions(tabular):
-    X, y = tabular
+def test_same_random_state_gives_identical_predictions(three_classes_200x8):
+    X, y = three_classes_200x8
     first = fit_under_global_seed(1, X, y, **FAST)
     second = fit_under_global_seed(2, X, y, **FAST)
     np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
     assert first.history_[:, "train_loss"] == second.history_[:, "train_loss"]
 
 
-def test_random_state_instance_is_accepted(tabular):
-    X, y = tabular
+def test_random_state_instance_is_accepted(three_classes_200x8):
+    X, y = three_classes_200x8
     params = {**FAST, "max_epochs": 1}
     first = fit_under_global_seed(1, X, y, **{**params, "random_state": np.random.RandomState(1)})
     second = fit_under_global_seed(2, X, y, **{**params, "random_state": np.random.RandomState(1)})
     np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
 
 
-def test_different_random_state_gives_different_predictions(tabular):
-    X, y = tabular
+def test_different_random_state_gives_different_predictions(three_classes_200x8):
+    X, y = three_classes_200x8
     first = fit_under_global_seed(1, X, y, **FAST)
     other = fit_under_global_seed(1, X, y, **{**FAST, "random_state": 1})
     assert not np.allclose(other.predict_proba(X), first.predict_proba(X))
 
 
-def test_fit_leaves_global_rng_state_unchanged(tabular):
-    X, y = tabular
+def test_fit_leaves_global_rng_state_unchanged(three_classes_200x8):
+    X, y = three_classes_200x8
     torch_state = torch.get_rng_state()
     # The legacy global generator is the one random_state=None would draw from.
     numpy_state = np.random.get_state()[1].copy()  # noqa: NPY002
@@ -381,8 +369,8 @@ def test_fit_leaves_global_rng_state_unchanged(tabular):
     np.testing.assert_array_equal(np.random.get_state()[1], numpy_state)  # noqa: NPY002
 
 
-def test_clone_is_unfitted_and_independent(fitted, tabular):
-    X, y = tabular
+def test_clone_is_unfitted_and_independent(fitted, three_classes_200x8):
+    X, y = three_classes_200x8
     proba = fitted.predict_proba(X)
     copy = clone(fitted)
     with pytest.raises(NotFittedError):
@@ -401,8 +389,8 @@ def test_clone_deep_copies_a_module_instance():
     assert torch.equal(copy.module.weight, module.weight)
 
 
-def test_pickle_round_trip(fitted, tabular):
-    X, _ = tabular
+def test_pickle_round_trip(fitted, three_classes_200x8):
+    X, _ = three_classes_200x8
     restored = pickle.loads(pickle.dumps(fitted))
     np.testing.assert_array_equal(restored.predict_proba(X), fitted.predict_proba(X))
     np.testing.assert_array_equal(restored.classes_, fitted.classes_)
@@ -415,8 +403,8 @@ def test_pickle_round_trip_unfitted():
     assert not hasattr(clf, "net_")
 
 
-def test_pandas_input(tabular):
-    X, y = tabular
+def test_pandas_input(three_classes_200x8):
+    X, y = three_classes_200x8
     columns = [f"f{i}" for i in range(8)]
     frame = pd.DataFrame(X, columns=columns)
     labels = pd.Series(np.array(["x", "y", "z"])[y])
@@ -431,8 +419,8 @@ def test_pandas_input(tabular):
     )
 
 
-def test_device_spellings_for_the_cpu(tabular):
-    X, y = tabular
+def test_device_spellings_for_the_cpu(three_classes_200x8):
+    X, y = three_classes_200x8
     expected = None
     for device in ["cpu", torch.device("cpu")] + ([] if CUDA else ["auto"]):
         clf = PDiffClassifier(**{**FAST, "max_epochs": 1, "device": device}).fit(X, y)
@@ -446,8 +434,8 @@ def test_device_spellings_for_the_cpu(tabular):
 # scikit-learn integration -------------------------------------------------------------------------
 
 
-def test_pipeline_applies_the_scaler(tabular):
-    X, y = tabular
+def test_pipeline_applies_the_scaler(three_classes_200x8):
+    X, y = three_classes_200x8
     pipe = make_pipeline(StandardScaler(), PDiffClassifier(**FAST)).fit(X, y)
     scaler = StandardScaler().fit(X)
     alone = PDiffClassifier(**FAST).fit(scaler.transform(X), y)
@@ -456,8 +444,8 @@ def test_pipeline_applies_the_scaler(tabular):
 
 
 @pytest.mark.parametrize("param, grid", [("noise_rate", [0.0, 0.3]), ("lr", [1e-3, 1e-2])])
-def test_grid_search(tabular, param, grid):
-    X, y = tabular
+def test_grid_search(three_classes_200x8, param, grid):
+    X, y = three_classes_200x8
     search = GridSearchCV(
         PDiffClassifier(small_mlp, **{**FAST, "max_epochs": 2}),
         {param: grid},
@@ -469,8 +457,8 @@ def test_grid_search(tabular, param, grid):
     assert search.predict(X).shape == (200,)
 
 
-def test_cross_val_predict_proba(tabular):
-    X, y = tabular
+def test_cross_val_predict_proba(three_classes_200x8):
+    X, y = three_classes_200x8
     proba = cross_val_predict(
         PDiffClassifier(small_mlp, **FAST), X, y, cv=2, method="predict_proba"
     )
@@ -485,8 +473,8 @@ def test_fit_signature_names_sample_weight():
     assert has_fit_parameter(PDiffClassifier(), "sample_weight")
 
 
-def test_unit_sample_weight_equals_none(fitted, tabular):
-    X, y = tabular
+def test_unit_sample_weight_equals_none(fitted, three_classes_200x8):
+    X, y = three_classes_200x8
     weighted = PDiffClassifier(**FAST).fit(X, y, sample_weight=np.ones(200))
     np.testing.assert_array_equal(weighted.predict_proba(X), fitted.predict_proba(X))
 
@@ -520,8 +508,8 @@ def test_sample_weight_shifts_predictions_towards_heavy_class():
     ],
     ids=["length", "negative", "2-D", "all-zero", "single-class", "nan"],
 )
-def test_bad_sample_weight_raises(tabular, make_weight, match):
-    X, y = tabular
+def test_bad_sample_weight_raises(three_classes_200x8, make_weight, match):
+    X, y = three_classes_200x8
     with pytest.raises(ValueError, match=match):
         PDiffClassifier(**FAST).fit(X, y, sample_weight=make_weight(y))
 
@@ -547,8 +535,8 @@ def _with(X, index, value):
     ],
     ids=["nan", "inf", "1-D", "length-mismatch", "single-class", "continuous-y"],
 )
-def test_bad_data_raises(tabular, make_data, match):
-    X, y = make_data(*tabular)
+def test_bad_data_raises(three_classes_200x8, make_data, match):
+    X, y = make_data(*three_classes_200x8)
     with pytest.raises(ValueError, match=match):
         PDiffClassifier(**FAST).fit(X, y)
 
@@ -591,8 +579,8 @@ BAD_HYPERPARAMETERS = [
     BAD_HYPERPARAMETERS,
     ids=["-".join(f"{k}={v!r}" for k, v in params.items()) for params, _, _ in BAD_HYPERPARAMETERS],
 )
-def test_bad_hyperparameters_raise_in_fit(tabular, params, error, match):
-    X, y = tabular
+def test_bad_hyperparameters_raise_in_fit(three_classes_200x8, params, error, match):
+    X, y = three_classes_200x8
     clf = PDiffClassifier(**{**FAST, **params})
     with pytest.raises(error, match=match):
         clf.fit(X, y)
@@ -601,22 +589,22 @@ def test_bad_hyperparameters_raise_in_fit(tabular, params, error, match):
 
 @pytest.mark.skipif(CUDA, reason="CUDA is available here")
 @pytest.mark.parametrize("device", ["cuda", "cuda:0", torch.device("cuda")])
-def test_cuda_device_without_cuda_raises(tabular, device):
-    X, y = tabular
+def test_cuda_device_without_cuda_raises(three_classes_200x8, device):
+    X, y = three_classes_200x8
     with pytest.raises(ValueError, match=r"device=.*cuda.* but CUDA is not available"):
         PDiffClassifier(**{**FAST, "device": device}).fit(X, y)
 
 
-def test_predict_before_fit_raises(tabular):
-    X, _ = tabular
+def test_predict_before_fit_raises(three_classes_200x8):
+    X, _ = three_classes_200x8
     clf = PDiffClassifier()
     for method in (clf.predict, clf.predict_proba):
         with pytest.raises(NotFittedError, match="not fitted yet"):
             method(X)
 
 
-def test_predict_with_wrong_number_of_features_raises(fitted, tabular):
-    X, _ = tabular
+def test_predict_with_wrong_number_of_features_raises(fitted, three_classes_200x8):
+    X, _ = three_classes_200x8
     with pytest.raises(ValueError, match="X has 5 features, but PDiffClassifier is expecting 8"):
         fitted.predict(X[:, :5])
 
@@ -632,8 +620,8 @@ def test_predict_images_of_wrong_size_raises(fitted_images):
 
 
 @needs_cuda
-def test_fit_and_predict_on_cuda(tabular):
-    X, y = tabular
+def test_fit_and_predict_on_cuda(three_classes_200x8):
+    X, y = three_classes_200x8
     clf = PDiffClassifier(**{**FAST, "device": "cuda"}).fit(X, y)
     assert next(clf.net_.module_.parameters()).device.type == "cuda"
     proba = clf.predict_proba(X)
@@ -645,15 +633,15 @@ def test_fit_and_predict_on_cuda(tabular):
 
 
 @needs_cuda
-def test_auto_device_picks_cuda(tabular):
-    X, y = tabular
+def test_auto_device_picks_cuda(three_classes_200x8):
+    X, y = three_classes_200x8
     clf = PDiffClassifier(**{**FAST, "device": "auto", "max_epochs": 1}).fit(X, y)
     assert next(clf.net_.module_.parameters()).device.type == "cuda"
 
 
 @needs_cuda
-def test_cpu_fit_leaves_cuda_rng_state_unchanged(tabular):
-    X, y = tabular
+def test_cpu_fit_leaves_cuda_rng_state_unchanged(three_classes_200x8):
+    X, y = three_classes_200x8
     cuda_state = torch.cuda.get_rng_state()
     PDiffClassifier(**{**FAST, "max_epochs": 1}).fit(X, y)
     assert torch.equal(torch.cuda.get_rng_state(), cuda_state)

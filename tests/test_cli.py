@@ -1,17 +1,19 @@
-"""The ``cleanlab-pdiff`` command line, end to end through its installed entry point.
+"""The ``cleanlab-pdiff`` command line.
 
-Each run of the entry point imports torch (about 2 s), so the runs of this module are
-started two at a time by two module fixtures; the tests read their results.
-Option errors that argparse handles are tested in-process with ``main``.
+The runs call ``cli.main`` in-process (a new process would import torch each time, about 3
+s); one test runs the installed console script end to end and compares its output with the
+in-process run of the same command.
 """
 
+import contextlib
 import io
 import os
 import re
+import runpy
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -29,17 +31,16 @@ COLUMNS = ["row", "given_label", "suggested_label", "label_quality", "is_label_i
 N_ROWS, FLIP_RATE = 150, 0.1
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Tiny networks train fastest on one thread, and the tests share the machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+class Run(NamedTuple):
+    """What a run of the command line did, as ``subprocess.run`` reports it."""
+
+    returncode: int
+    stdout: str
+    stderr: str
 
 
 def run_cli(*args, cwd):
-    # One torch thread per run: two runs go at a time on this 2-core machine.
+    """Run the installed console script in a new process (one torch thread, as in-process)."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     return subprocess.run(
         [str(ENTRY_POINT), *map(str, args)],
@@ -51,11 +52,25 @@ def run_cli(*args, cwd):
     )
 
 
+def run_in_process(*args, cwd, main=cli.main):
+    """Run ``main`` with ``args`` in ``cwd``, capturing what it prints and its exit status."""
+    out, err = io.StringIO(), io.StringIO()
+    previous = os.getcwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                status = main([str(arg) for arg in args])
+            except SystemExit as exc:  # argparse exits itself
+                status = exc.code
+    finally:
+        os.chdir(previous)
+    return Run(status, out.getvalue(), err.getvalue())
+
+
 def run_all(commands, cwd):
-    """Run ``{name: args}`` through the entry point, two at a time (the machine has 2 cores)."""
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {name: pool.submit(run_cli, *args, cwd=cwd) for name, args in commands.items()}
-        return {name: future.result() for name, future in futures.items()}
+    """Run ``{name: args}`` in-process, one after the other."""
+    return {name: run_in_process(*args, cwd=cwd) for name, args in commands.items()}
 
 
 def blobs_table():
@@ -216,21 +231,24 @@ def test_version(good):
     assert good[3]["version"].stdout.strip() == f"cleanlab-pdiff {__version__}"
 
 
-def test_python_dash_m_runs_the_same_command_line(tmp_path):
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "cleanlab_pdiff",
-            "find-issues",
-            "missing.csv",
-            "--label-column",
-            "y",
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
+def test_installed_script_gives_the_in_process_result(good):
+    tmp, _, _, runs = good
+    args = ["find-issues", "blobs.csv", "--label-column", "label", "--epochs", 30, "--seed", 0]
+    result = run_cli(*args, "--output", "script.csv", "--quiet", cwd=tmp)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "" and result.stderr == ""
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp / "script.csv", keep_default_na=False), read_output(good, "csv")
+    )
+
+
+def test_python_dash_m_runs_the_same_command_line(tmp_path, monkeypatch):
+    def run_module(argv):
+        monkeypatch.setattr(sys, "argv", ["cleanlab_pdiff", *argv])
+        runpy.run_module("cleanlab_pdiff", run_name="__main__", alter_sys=True)
+
+    result = run_in_process(
+        "find-issues", "missing.csv", "--label-column", "y", cwd=tmp_path, main=run_module
     )
     assert result.returncode == 2
     assert result.stderr == "cleanlab-pdiff: error: no such file: 'missing.csv'.\n"
@@ -321,7 +339,7 @@ def test_bad_input_exits_2_with_one_clear_line(bad, case):
     assert result.stdout == ""
 
 
-# The same rules in-process (no torch import per case) -----------------------------------------
+# More bad input and options, each in a fresh folder ----------------------------------------------
 
 
 def run_main(argv, capsys):

@@ -49,9 +49,6 @@ NON_FINITE_CELLS = ["inf", "-inf", "Inf", "Infinity", "-Infinity", "1e400", "-1e
 ODD_LABELS = ["ä", "日本", "a b", "x,y", 'q"q', " pad", "new\nline", "True", "#", "é\u0301"]
 
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
     """Parent of the fresh directory that each example gets (see ``fresh_dir``)."""

@@ -17,7 +17,7 @@ from cleanlab_pdiff.pdiff import probability_difference
 
 
 @pytest.fixture(scope="module")
-def noisy_digits():
+def digits_600_flipped30():
     """600 digits with 30% of labels flipped: (X, noisy labels, flipped mask)."""
     X, y = load_digits(return_X_y=True)
     X, y = X[:600] / 16.0, y[:600]
@@ -26,16 +26,16 @@ def noisy_digits():
 
 
 @pytest.fixture(scope="module")
-def fitted(noisy_digits):
-    X, y_noisy, _ = noisy_digits
+def fitted(digits_600_flipped30):
+    X, y_noisy, _ = digits_600_flipped30
     return PDiffClassifier(noise_rate=0.3, max_epochs=40, random_state=0).fit(X, y_noisy)
 
 
 @pytest.mark.parametrize(
     "method", ["normalized_margin", "self_confidence", "confidence_weighted_entropy"]
 )
-def test_label_quality_scores_delegate_to_cleanlab(fitted, noisy_digits, method):
-    X, y_noisy, _ = noisy_digits
+def test_label_quality_scores_delegate_to_cleanlab(fitted, digits_600_flipped30, method):
+    X, y_noisy, _ = digits_600_flipped30
     scores = fitted.label_quality_scores(X, y_noisy, method=method)
     expected = get_label_quality_scores(y_noisy, fitted.predict_proba(X), method=method)
     np.testing.assert_array_equal(scores, expected)
@@ -43,8 +43,8 @@ def test_label_quality_scores_delegate_to_cleanlab(fitted, noisy_digits, method)
     assert scores.min() >= 0 and scores.max() <= 1
 
 
-def test_normalized_margin_is_delta_mapped_to_unit_interval(fitted, noisy_digits):
-    X, y_noisy, _ = noisy_digits
+def test_normalized_margin_is_delta_mapped_to_unit_interval(fitted, digits_600_flipped30):
+    X, y_noisy, _ = digits_600_flipped30
     delta = probability_difference(
         torch.from_numpy(fitted.predict_proba(X)), torch.from_numpy(y_noisy)
     )
@@ -67,8 +67,8 @@ def test_label_quality_scores_encode_string_labels():
     np.testing.assert_array_equal(by_name, by_code)
 
 
-def test_label_quality_scores_bad_input(fitted, noisy_digits):
-    X, y_noisy, _ = noisy_digits
+def test_label_quality_scores_bad_input(fitted, digits_600_flipped30):
+    X, y_noisy, _ = digits_600_flipped30
     with pytest.raises(ValueError, match="method must be one of"):
         fitted.label_quality_scores(X, y_noisy, method="margin")
     with pytest.raises(ValueError, match=r"labels not seen in fit: \[10\]"):
@@ -77,8 +77,8 @@ def test_label_quality_scores_bad_input(fitted, noisy_digits):
         fitted.label_quality_scores(X, y_noisy[:-1])
 
 
-def test_training_label_quality_follows_rows_through_shuffling(fitted, noisy_digits):
-    X, y_noisy, flipped = noisy_digits
+def test_training_label_quality_follows_rows_through_shuffling(fitted, digits_600_flipped30):
+    X, y_noisy, flipped = digits_600_flipped30
     quality = fitted.training_label_quality_
     assert quality.shape == (len(y_noisy),)
     assert quality.min() >= 0 and quality.max() <= 1
@@ -88,8 +88,8 @@ def test_training_label_quality_follows_rows_through_shuffling(fitted, noisy_dig
     assert spearmanr(quality, in_sample).statistic > 0.8
 
 
-def test_label_issues_are_the_excluded_share(fitted, noisy_digits):
-    _, y_noisy, flipped = noisy_digits
+def test_label_issues_are_the_excluded_share(fitted, digits_600_flipped30):
+    _, y_noisy, flipped = digits_600_flipped30
     issues = fitted.label_issues_
     assert issues.dtype == bool and issues.shape == (len(y_noisy),)
     # The threshold is bin-granular, so the excluded share is near, not at, the rate.
@@ -97,15 +97,15 @@ def test_label_issues_are_the_excluded_share(fitted, noisy_digits):
     assert f1_score(flipped, issues) > 0.85
 
 
-def test_plain_training_flags_nothing(noisy_digits):
-    X, y_noisy, _ = noisy_digits
+def test_plain_training_flags_nothing(digits_600_flipped30):
+    X, y_noisy, _ = digits_600_flipped30
     clf = PDiffClassifier(noise_rate=0.0, max_epochs=5, random_state=0)
     assert not clf.find_label_issues(X, y_noisy).any()
     assert not clf.label_issues_.any()
 
 
-def test_find_label_issues_cuts_at_the_noise_rate(noisy_digits):
-    X, y_noisy, flipped = noisy_digits
+def test_find_label_issues_cuts_at_the_noise_rate(digits_600_flipped30):
+    X, y_noisy, flipped = digits_600_flipped30
     clf = PDiffClassifier(max_epochs=40, random_state=0)
     mask = clf.find_label_issues(X, y_noisy)
     assert mask.dtype == bool and mask.shape == (len(y_noisy),)
@@ -116,16 +116,16 @@ def test_find_label_issues_cuts_at_the_noise_rate(noisy_digits):
     assert np.all(np.diff(clf.training_label_quality_[ranked]) >= 0)
 
 
-def test_find_label_issues_cuts_at_a_given_rate_even_before_the_ramp_ends(noisy_digits):
-    X, y_noisy, _ = noisy_digits
+def test_find_label_issues_cuts_at_a_given_rate_even_before_the_ramp_ends(digits_600_flipped30):
+    X, y_noisy, _ = digits_600_flipped30
     clf = PDiffClassifier(noise_rate=0.3, max_epochs=5, t_k=20, random_state=0)
     mask = clf.find_label_issues(X, y_noisy)
     assert clf.noise_rate_ < 0.3  # the drop rate was still ramping up
     assert mask.sum() == round(0.3 * len(y_noisy))
 
 
-def test_find_label_issues_with_cv_uses_cleanlab_and_leaves_self_unfitted(noisy_digits):
-    X, y_noisy, flipped = noisy_digits
+def test_find_label_issues_with_cv_uses_cleanlab_and_leaves_self_unfitted(digits_600_flipped30):
+    X, y_noisy, flipped = digits_600_flipped30
     clf = PDiffClassifier(max_epochs=20, random_state=0)
     mask = clf.find_label_issues(X, y_noisy, cv=3)
     assert mask.dtype == bool and mask.shape == (len(y_noisy),)
@@ -135,8 +135,8 @@ def test_find_label_issues_with_cv_uses_cleanlab_and_leaves_self_unfitted(noisy_
     np.testing.assert_array_equal(np.sort(ranked), np.flatnonzero(mask))
 
 
-def test_find_label_issues_bad_input(noisy_digits):
-    X, y_noisy, _ = noisy_digits
+def test_find_label_issues_bad_input(digits_600_flipped30):
+    X, y_noisy, _ = digits_600_flipped30
     clf = PDiffClassifier(max_epochs=2)
     with pytest.raises(ValueError, match="without cv"):
         clf.find_label_issues(X, y_noisy, return_indices_ranked_by="self_confidence")
@@ -148,8 +148,8 @@ def test_find_label_issues_bad_input(noisy_digits):
         clf.find_label_issues(X, y_noisy[:-1])
 
 
-def test_clean_learning_with_pdiff(noisy_digits):
-    X, y_noisy, flipped = noisy_digits
+def test_clean_learning_with_pdiff(digits_600_flipped30):
+    X, y_noisy, flipped = digits_600_flipped30
     cl = CleanLearning(clf=PDiffClassifier(max_epochs=20, random_state=0), seed=0, cv_n_folds=3)
     cl.fit(X, y_noisy)
     found = cl.label_issues_df["is_label_issue"].to_numpy()
@@ -159,8 +159,8 @@ def test_clean_learning_with_pdiff(noisy_digits):
     assert len(issues) == len(y_noisy)
 
 
-def test_cross_val_predict_feeds_cleanlab_filter(noisy_digits):
-    X, y_noisy, flipped = noisy_digits
+def test_cross_val_predict_feeds_cleanlab_filter(digits_600_flipped30):
+    X, y_noisy, flipped = digits_600_flipped30
     pred_probs = cross_val_predict(
         PDiffClassifier(max_epochs=20, random_state=0),
         X,
@@ -175,8 +175,8 @@ def test_cross_val_predict_feeds_cleanlab_filter(noisy_digits):
 # cleanlab 2.9's label check calls DataFrame.rename(inplace=True), which pandas 3.1
 # deprecates; the suite turns deprecations into errors, which Datalab would swallow.
 @pytest.mark.filterwarnings("ignore:The inplace keyword:DeprecationWarning")
-def test_datalab_with_pdiff_pred_probs(noisy_digits):
-    X, y_noisy, flipped = noisy_digits
+def test_datalab_with_pdiff_pred_probs(digits_600_flipped30):
+    X, y_noisy, flipped = digits_600_flipped30
     pred_probs = cross_val_predict(
         PDiffClassifier(max_epochs=20, random_state=0), X, y_noisy, cv=3, method="predict_proba"
     )

@@ -1,6 +1,5 @@
 """The option beyond the paper that the estimator keeps: per-class thresholds (docs/pdiff.md)."""
 
-import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split

@@ -2,7 +2,7 @@
 
 Two kinds: hand-computed values for each public function, and step-by-step agreement of the
 stateful ``PDiff`` module with the naive NumPy reference in ``numpy_reference.py`` (written
-from ``PDIFF.md``) over long seeded random sequences.
+from the spec in ``docs/pdiff.md``) over long seeded random sequences.
 """
 
 import copy
@@ -106,7 +106,7 @@ def test_delta_bin_at_minus_one_zero_and_exact_edges():
 def test_delta_bin_at_one_follows_the_float_formula():
     # In float64, 220 * (1.0 + 1.1) / 2.2 = 209.99999999999997, so delta = 1.0 shares bin 209
     # with [0.99, 1.0). The released float32 Caffe layer also gives 209 (209.99998), although
-    # PDIFF.md says "values in [-1, 1] fill bins 10..210" and pdiff.py's doctest expects 210.
+    # the written spec says "values in [-1, 1] fill bins 10..210"; delta_bin's doctest shows 209.
     assert delta_bin(torch.tensor([1.0], dtype=torch.float64)).tolist() == [209]
     assert delta_bin(torch.tensor([1.0], dtype=torch.float32)).tolist() == [209]
     assert value_bin(1.0) == 209
@@ -509,4 +509,3 @@ def test_per_class_thresholds_equal_one_global_pdiff_per_class():
     np.testing.assert_allclose(
         per_class.hist.numpy(), sum(single.hist for single in singles).numpy()
     )
-

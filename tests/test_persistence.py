@@ -12,7 +12,6 @@ import textwrap
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import make_classification
 from skorch.exceptions import DeviceWarning
 
 from cleanlab_pdiff import PDiffClassifier
@@ -21,21 +20,14 @@ from cleanlab_pdiff.recording import DeltaRecorder
 CUDA = torch.cuda.is_available()
 
 
-@pytest.fixture(scope="module")
-def tabular():
-    return make_classification(
-        n_samples=120, n_features=6, n_classes=3, n_informative=4, random_state=0
-    )
-
-
 @pytest.mark.skipif(CUDA, reason="simulates loading on a machine without CUDA")
-def test_a_model_saved_on_cuda_loads_on_the_cpu(tabular):
+def test_a_model_saved_on_cuda_loads_on_the_cpu(three_classes_120x8):
     """skorch maps a net saved with device='cuda' to the CPU when CUDA is missing.
 
     Without a GPU the tensors are on the CPU already; what this checks is that the
     loaded estimator follows the net's corrected device everywhere.
     """
-    X, y = tabular
+    X, y = three_classes_120x8
     clf = PDiffClassifier(max_epochs=3, random_state=0, device="cpu").fit(X, y)
     expected = clf.predict_proba(X)
     clf.net_.device = "cuda"  # as pickled on a GPU machine
@@ -68,8 +60,8 @@ LOAD_ON_CPU = textwrap.dedent(
 
 
 @pytest.mark.skipif(not CUDA, reason="needs a CUDA device")
-def test_a_model_trained_on_cuda_loads_on_a_cpu_only_machine(tabular, tmp_path):
-    X, y = tabular
+def test_a_model_trained_on_cuda_loads_on_a_cpu_only_machine(three_classes_120x8, tmp_path):
+    X, y = three_classes_120x8
     clf = PDiffClassifier(
         max_epochs=3, random_state=0, device="cuda", callbacks=[DeltaRecorder()]
     ).fit(X, y)

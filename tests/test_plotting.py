@@ -6,7 +6,6 @@ import sys
 import matplotlib
 import numpy as np
 import pytest
-import torch
 from sklearn.base import clone
 from sklearn.datasets import load_digits
 
@@ -22,15 +21,6 @@ FAST = {"max_epochs": N_EPOCHS, "t_k": 3, "random_state": 0, "device": "cpu"}
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Tiny networks train fastest on one thread, and the tests share the machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(autouse=True)
 def close_figures():
     yield
@@ -38,21 +28,21 @@ def close_figures():
 
 
 @pytest.fixture(scope="module")
-def data():
+def digits_300_flipped30():
     X, y = load_digits(return_X_y=True)
     X, y = X[:300] / 16, y[:300]
     return X, y, make_noisy_labels(y, 0.3, random_state=0)
 
 
 @pytest.fixture(scope="module")
-def recorded(data):
-    X, _, y_noisy = data
+def recorded(digits_300_flipped30):
+    X, _, y_noisy = digits_300_flipped30
     return PDiffClassifier(callbacks=[DeltaRecorder()], **FAST).fit(X, y_noisy)
 
 
 @pytest.fixture(scope="module")
-def unrecorded(data):
-    X, _, y_noisy = data
+def unrecorded(digits_300_flipped30):
+    X, _, y_noisy = digits_300_flipped30
     return PDiffClassifier(**FAST).fit(X, y_noisy)
 
 
@@ -64,13 +54,15 @@ def save_png(ax, path):
 # DeltaRecorder ------------------------------------------------------------------------------------
 
 
-def test_recorder_keeps_every_epoch(recorded, data):
+def test_recorder_keeps_every_epoch(recorded, digits_300_flipped30):
     recorder = find_delta_recorder(recorded)
     assert recorder.epochs_ == list(range(1, N_EPOCHS + 1))
     deltas = recorder.to_array()
     assert deltas.shape == (N_EPOCHS, 300) and deltas.dtype == np.float16
     assert np.isfinite(deltas).all() and (np.abs(deltas) <= 1).all()
-    np.testing.assert_array_equal(recorder.labels_, np.searchsorted(recorded.classes_, data[2]))
+    np.testing.assert_array_equal(
+        recorder.labels_, np.searchsorted(recorded.classes_, digits_300_flipped30[2])
+    )
 
 
 def test_recorder_matches_the_criterions_last_epochs(recorded):
@@ -81,16 +73,16 @@ def test_recorder_matches_the_criterions_last_epochs(recorded):
         np.testing.assert_allclose(deltas[epoch], recent[epoch % 5], atol=1e-3)
 
 
-def test_recorder_leaves_training_unchanged(recorded, unrecorded, data):
-    X = data[0]
+def test_recorder_leaves_training_unchanged(recorded, unrecorded, digits_300_flipped30):
+    X = digits_300_flipped30[0]
     np.testing.assert_array_equal(recorded.predict_proba(X), unrecorded.predict_proba(X))
     np.testing.assert_array_equal(
         recorded.training_label_quality_, unrecorded.training_label_quality_
     )
 
 
-def test_recorder_restarts_at_fit_and_continues_with_partial_fit(data):
-    X, _, y_noisy = data
+def test_recorder_restarts_at_fit_and_continues_with_partial_fit(digits_300_flipped30):
+    X, _, y_noisy = digits_300_flipped30
     recorder = DeltaRecorder()
     clf = PDiffClassifier(callbacks=[recorder], **{**FAST, "max_epochs": 2}).fit(X, y_noisy)
     clf.partial_fit(X, y_noisy)
@@ -99,14 +91,14 @@ def test_recorder_restarts_at_fit_and_continues_with_partial_fit(data):
     assert recorder.epochs_ == [1, 2]
 
 
-def test_recorder_survives_clone_and_pickle(recorded, data):
+def test_recorder_survives_clone_and_pickle(recorded, digits_300_flipped30):
     restored = pickle.loads(pickle.dumps(recorded))
     np.testing.assert_array_equal(
         find_delta_recorder(restored).to_array(), find_delta_recorder(recorded).to_array()
     )
-    assert find_delta_recorder(clone(recorded).fit(data[0], data[2])).epochs_ == list(
-        range(1, N_EPOCHS + 1)
-    )
+    assert find_delta_recorder(
+        clone(recorded).fit(digits_300_flipped30[0], digits_300_flipped30[2])
+    ).epochs_ == list(range(1, N_EPOCHS + 1))
 
 
 def test_no_recorder(unrecorded):
@@ -116,10 +108,10 @@ def test_no_recorder(unrecorded):
 # plot_delta_distribution --------------------------------------------------------------------------
 
 
-def test_delta_plot_with_every_epoch_and_the_true_labels(recorded, data, tmp_path):
-    ax = plot_delta_distribution(recorded, y_true=data[1])
+def test_delta_plot_with_every_epoch_and_the_true_labels(recorded, digits_300_flipped30, tmp_path):
+    ax = plot_delta_distribution(recorded, y_true=digits_300_flipped30[1])
     labels = [line.get_label() for line in ax.get_lines()]
-    n_flipped = int((data[1] != data[2]).sum())
+    n_flipped = int((digits_300_flipped30[1] != digits_300_flipped30[2]).sum())
     assert labels == [
         "P-DIFF threshold",
         f"clean ({300 - n_flipped}): median",
@@ -141,16 +133,20 @@ def test_delta_plot_without_recorder_shows_the_last_5_epochs_and_says_so(unrecor
     assert save_png(ax, tmp_path / "delta.png")[:8] == PNG_MAGIC
 
 
-def test_delta_plot_without_recorder_needs_the_given_labels_for_y_true(unrecorded, data):
+def test_delta_plot_without_recorder_needs_the_given_labels_for_y_true(
+    unrecorded, digits_300_flipped30
+):
     with pytest.raises(ValueError, match=r"y_true needs the labels clf was fitted on: pass y="):
-        plot_delta_distribution(unrecorded, y_true=data[1])
-    ax = plot_delta_distribution(unrecorded, y_true=data[1], y=data[2])
+        plot_delta_distribution(unrecorded, y_true=digits_300_flipped30[1])
+    ax = plot_delta_distribution(
+        unrecorded, y_true=digits_300_flipped30[1], y=digits_300_flipped30[2]
+    )
     assert len(ax.get_lines()) == 3
 
 
-def test_delta_plot_checks_the_length_of_y_true(recorded, data):
+def test_delta_plot_checks_the_length_of_y_true(recorded, digits_300_flipped30):
     with pytest.raises(ValueError, match=r"one label per training row \(300\), got 10 and 300"):
-        plot_delta_distribution(recorded, y_true=data[1][:10])
+        plot_delta_distribution(recorded, y_true=digits_300_flipped30[1][:10])
 
 
 def test_delta_plot_draws_on_the_given_axes(recorded):
@@ -159,8 +155,8 @@ def test_delta_plot_draws_on_the_given_axes(recorded):
     assert not left.has_data()
 
 
-def test_short_run_has_all_epochs_without_recorder(data):
-    X, _, y_noisy = data
+def test_short_run_has_all_epochs_without_recorder(digits_300_flipped30):
+    X, _, y_noisy = digits_300_flipped30
     clf = PDiffClassifier(**{**FAST, "max_epochs": 3}).fit(X, y_noisy)
     ax = plot_delta_distribution(clf)
     assert ax.get_xlim() == (0.5, 3.5) and "only the last" not in ax.get_title()
@@ -179,8 +175,8 @@ def test_noise_rate_plot(recorded, tmp_path):
     assert save_png(ax, tmp_path / "rate.png")[:8] == PNG_MAGIC
 
 
-def test_noise_rate_plot_with_a_given_rate(data):
-    X, _, y_noisy = data
+def test_noise_rate_plot_with_a_given_rate(digits_300_flipped30):
+    X, _, y_noisy = digits_300_flipped30
     clf = PDiffClassifier(noise_rate=0.3, **FAST).fit(X, y_noisy)
     labels = [line.get_label() for line in plot_noise_rate(clf).get_lines()]
     assert "drop rate (ramp to noise_rate)" in labels

@@ -1,8 +1,8 @@
 """Property tests (hypothesis) of the P-DIFF maths in ``cleanlab_pdiff.pdiff``.
 
 Batches of float32 deltas in [-1, 1], with or without sample weights, are fed to ``PDiff``;
-the window histogram, the threshold and the weights are checked against what PDIFF.md
-sections 2-4 say they are, and against the NumPy reference ``NumpyPDiff``.
+the window histogram, the threshold and the weights are checked against what
+``docs/pdiff.md`` says they are, and against the NumPy reference ``NumpyPDiff``.
 
 Where a property compares histograms exactly, sample weights are multiples of 1/8 up to 8:
 their float64 sums are exact in any order, so an exact comparison is a fair one.

@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_digits, make_classification
+from sklearn.datasets import load_digits
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback, Checkpoint, LoadInitState
 
@@ -25,7 +25,7 @@ NOISE_RATES = pytest.mark.parametrize("noise_rate", ["auto", 0.2])
 
 
 @pytest.fixture(scope="module")
-def noisy_digits():
+def digits_300_flipped20():
     """300 digits with 20% of labels flipped."""
     X, y = load_digits(return_X_y=True)
     X, y = X[:300] / 16.0, y[:300]
@@ -33,9 +33,9 @@ def noisy_digits():
 
 
 @pytest.fixture(scope="module")
-def uninterrupted(noisy_digits):
+def uninterrupted(digits_300_flipped20):
     """One fit of A + B epochs per noise rate: the runs every resumed run must reproduce."""
-    X, y = noisy_digits
+    X, y = digits_300_flipped20
     runs = {}
     for noise_rate in ["auto", 0.2]:
         runs[noise_rate] = PDiffClassifier(
@@ -85,8 +85,10 @@ for name in names:
 
 
 @pytest.mark.slow
-def test_partial_fit_in_a_fresh_process_equals_one_long_fit(noisy_digits, uninterrupted, tmp_path):
-    X, y = noisy_digits
+def test_partial_fit_in_a_fresh_process_equals_one_long_fit(
+    digits_300_flipped20, uninterrupted, tmp_path
+):
+    X, y = digits_300_flipped20
     np.savez(tmp_path / "data.npz", X=X, y=y)
     names = {"auto": "auto", 0.2: "rate"}
     for noise_rate, name in names.items():
@@ -140,9 +142,9 @@ def _checkpoint(dirname, **kwargs):
 @pytest.mark.slow
 @NOISE_RATES
 def test_checkpoint_and_load_init_state_resume_a_killed_run_exactly(
-    noisy_digits, uninterrupted, noise_rate, tmp_path
+    digits_300_flipped20, uninterrupted, noise_rate, tmp_path
 ):
-    X, y = noisy_digits
+    X, y = digits_300_flipped20
     params = {"noise_rate": noise_rate, **RESUMABLE}
     killed = PDiffClassifier(
         max_epochs=A + B, callbacks=[_checkpoint(tmp_path / "cp"), KillAfter(A)], **params
@@ -175,22 +177,8 @@ def test_checkpoint_and_load_init_state_resume_a_killed_run_exactly(
 FAST = {"max_epochs": 1, "batch_size": 32, "random_state": 0, "device": "cpu"}
 
 
-@pytest.fixture(scope="module")
-def tabular():
-    """120 samples, 8 features, classes 0, 1, 2."""
-    return make_classification(
-        n_samples=120,
-        n_features=8,
-        n_informative=5,
-        n_redundant=0,
-        n_classes=3,
-        class_sep=2.0,
-        random_state=0,
-    )
-
-
-def test_partial_fit_classes_on_first_call_covers_a_class_missing_from_y(tabular):
-    X, y = tabular
+def test_partial_fit_classes_on_first_call_covers_a_class_missing_from_y(three_classes_120x8):
+    X, y = three_classes_120x8
     seen = y != 2
     clf = PDiffClassifier(**FAST).partial_fit(X[seen], y[seen], classes=[0, 1, 2])
     np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
@@ -201,8 +189,8 @@ def test_partial_fit_classes_on_first_call_covers_a_class_missing_from_y(tabular
     assert clf.predict_proba(X).shape == (len(X), 3)
 
 
-def test_partial_fit_without_classes_learns_only_the_classes_of_y(tabular):
-    X, y = tabular
+def test_partial_fit_without_classes_learns_only_the_classes_of_y(three_classes_120x8):
+    X, y = three_classes_120x8
     seen = y != 2
     clf = PDiffClassifier(**FAST).partial_fit(X[seen], y[seen])
     np.testing.assert_array_equal(clf.classes_, [0, 1])
@@ -210,8 +198,8 @@ def test_partial_fit_without_classes_learns_only_the_classes_of_y(tabular):
         clf.partial_fit(X, y)
 
 
-def test_partial_fit_first_call_rejects_labels_outside_classes(tabular):
-    X, y = tabular
+def test_partial_fit_first_call_rejects_labels_outside_classes(three_classes_120x8):
+    X, y = three_classes_120x8
     clf = PDiffClassifier(**FAST)
     with pytest.raises(ValueError, match=r"y holds labels not seen in fit: \[2\]"):
         clf.partial_fit(X, y, classes=[0, 1])
@@ -219,33 +207,33 @@ def test_partial_fit_first_call_rejects_labels_outside_classes(tabular):
 
 
 @pytest.fixture
-def partially_fitted(tabular):
-    X, y = tabular
+def partially_fitted(three_classes_120x8):
+    X, y = three_classes_120x8
     return PDiffClassifier(**FAST).partial_fit(X, y)
 
 
 @pytest.mark.parametrize("classes", [[0, 1], [0, 1, 2, 3], ["a", "b", "c"]])
-def test_partial_fit_with_different_classes_raises(partially_fitted, tabular, classes):
-    X, y = tabular
+def test_partial_fit_with_different_classes_raises(partially_fitted, three_classes_120x8, classes):
+    X, y = three_classes_120x8
     with pytest.raises(ValueError, match=r"classes must equal classes_ \[0, 1, 2\] once fitted"):
         partially_fitted.partial_fit(X, y, classes=classes)
 
 
-def test_partial_fit_with_unseen_labels_raises(partially_fitted, tabular):
-    X, y = tabular
+def test_partial_fit_with_unseen_labels_raises(partially_fitted, three_classes_120x8):
+    X, y = three_classes_120x8
     y = np.where(y == 1, 7, y)
     with pytest.raises(ValueError, match=r"y holds labels not seen in fit: \[7\]"):
         partially_fitted.partial_fit(X, y)
 
 
-def test_partial_fit_with_another_number_of_features_raises(partially_fitted, tabular):
-    X, y = tabular
+def test_partial_fit_with_another_number_of_features_raises(partially_fitted, three_classes_120x8):
+    X, y = three_classes_120x8
     with pytest.raises(ValueError, match="X has 5 features, but PDiffClassifier is expecting 8"):
         partially_fitted.partial_fit(X[:, :5], y)
 
 
-def test_rejected_partial_fit_leaves_the_model_as_it_was(partially_fitted, tabular):
-    X, y = tabular
+def test_rejected_partial_fit_leaves_the_model_as_it_was(partially_fitted, three_classes_120x8):
+    X, y = three_classes_120x8
     before = partially_fitted.predict_proba(X)
     with pytest.raises(ValueError, match="classes must equal classes_"):
         partially_fitted.partial_fit(X, y, classes=[0, 1])
@@ -256,8 +244,10 @@ def test_rejected_partial_fit_leaves_the_model_as_it_was(partially_fitted, tabul
     np.testing.assert_array_equal(partially_fitted.predict_proba(X), before)
 
 
-def test_partial_fit_on_other_rows_restarts_the_per_example_results(partially_fitted, tabular):
-    X, y = tabular
+def test_partial_fit_on_other_rows_restarts_the_per_example_results(
+    partially_fitted, three_classes_120x8
+):
+    X, y = three_classes_120x8
     clf = partially_fitted
     assert clf.training_label_quality_.shape == clf.label_issues_.shape == (120,)
 
@@ -275,9 +265,9 @@ def test_partial_fit_on_other_rows_restarts_the_per_example_results(partially_fi
 
 
 def test_partial_fit_on_the_same_rows_keeps_averaging_the_per_example_results(
-    partially_fitted, tabular
+    partially_fitted, three_classes_120x8
 ):
-    X, y = tabular
+    X, y = three_classes_120x8
     partially_fitted.partial_fit(X, y)
     recorded = np.isfinite(partially_fitted.net_.criterion_.recent_deltas.numpy()).sum(axis=1)
     assert sorted(recorded.tolist()) == [0, 0, 0, 120, 120]

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
-from sklearn.datasets import make_classification
 from torch import distributed as dist
 from torch import nn
 
@@ -32,17 +31,9 @@ DROPPING = {**FAST, "noise_rate": 0.2, "t_k": 1, "window": 3, "max_epochs": 4}
 
 
 @pytest.fixture(scope="module")
-def noisy():
-    """200 samples, 8 features, 3 classes, 20% of the labels flipped."""
-    X, y = make_classification(
-        n_samples=200,
-        n_features=8,
-        n_informative=5,
-        n_redundant=0,
-        n_classes=3,
-        class_sep=2.0,
-        random_state=0,
-    )
+def three_classes_200x8_noisy(three_classes_200x8):
+    """(X float32, y): ``three_classes_200x8`` with 20% of the labels flipped."""
+    X, y = three_classes_200x8
     return X.astype(np.float32), make_noisy_labels(y, 0.2, random_state=0)
 
 
@@ -77,8 +68,10 @@ class _OutputDtypes:
         self.dtypes.add(output.dtype)
 
 
-def test_bf16_runs_the_forward_in_bfloat16_and_keeps_the_statistics_in_full_precision(noisy):
-    X, y = noisy
+def test_bf16_runs_the_forward_in_bfloat16_and_keeps_the_statistics_in_full_precision(
+    three_classes_200x8_noisy,
+):
+    X, y = three_classes_200x8_noisy
     hook = _OutputDtypes()
 
     def hooked_mlp(n_features, n_classes):
@@ -105,15 +98,15 @@ def test_bf16_runs_the_forward_in_bfloat16_and_keeps_the_statistics_in_full_prec
     assert np.mean(clf.predict(X) == full.predict(X)) > 0.9
 
 
-def test_float32_precision_does_not_autocast(noisy):
-    X, y = noisy
+def test_float32_precision_does_not_autocast(three_classes_200x8_noisy):
+    X, y = three_classes_200x8_noisy
     clf = PDiffClassifier(small_mlp, **FAST).fit(X, y)
     assert clf.net_.autocast_dtype is None
 
 
 @needs_cuda
-def test_bf16_on_cuda(noisy):
-    X, y = noisy
+def test_bf16_on_cuda(three_classes_200x8_noisy):
+    X, y = three_classes_200x8_noisy
     clf = PDiffClassifier(small_mlp, precision="bf16", **{**DROPPING, "device": "cuda"})
     clf.fit(X, y)
     criterion = clf.net_.criterion_
@@ -126,8 +119,8 @@ def test_bf16_on_cuda(noisy):
 # DataLoader settings ------------------------------------------------------------------------------
 
 
-def test_loader_settings_reach_both_loaders(noisy):
-    X, y = noisy
+def test_loader_settings_reach_both_loaders(three_classes_200x8_noisy):
+    X, y = three_classes_200x8_noisy
     clf = PDiffClassifier(small_mlp, num_workers=1, **{**FAST, "max_epochs": 1}).fit(X, y)
     net = clf.net_
     assert net.iterator_train__num_workers == net.iterator_valid__num_workers == 1
@@ -136,16 +129,16 @@ def test_loader_settings_reach_both_loaders(noisy):
 
 
 @pytest.mark.filterwarnings("ignore:'pin_memory' argument is set as true but no accelerator")
-def test_worker_processes_and_pinned_memory_give_the_same_model(noisy):
-    X, y = noisy
+def test_worker_processes_and_pinned_memory_give_the_same_model(three_classes_200x8_noisy):
+    X, y = three_classes_200x8_noisy
     expected = PDiffClassifier(small_mlp, **DROPPING).fit(X, y)
     loaded = PDiffClassifier(small_mlp, num_workers=2, pin_memory=True, **DROPPING).fit(X, y)
     _assert_same_fit(loaded, expected, X)
 
 
 @needs_cuda
-def test_pinned_memory_on_cuda(noisy):
-    X, y = noisy
+def test_pinned_memory_on_cuda(three_classes_200x8_noisy):
+    X, y = three_classes_200x8_noisy
     clf = PDiffClassifier(small_mlp, pin_memory=True, **{**FAST, "device": "cuda"}).fit(X, y)
     assert clf.net_.get_iterator(clf.net_.get_dataset(X), training=True).pin_memory
 
@@ -153,10 +146,10 @@ def test_pinned_memory_on_cuda(noisy):
 # accelerator, one process -------------------------------------------------------------------------
 
 
-def test_one_process_accelerator_gives_the_plain_model(noisy, accelerator):
+def test_one_process_accelerator_gives_the_plain_model(three_classes_200x8_noisy, accelerator):
     from cleanlab_pdiff._skorch import AcceleratedPDiffNet
 
-    X, y = noisy
+    X, y = three_classes_200x8_noisy
     settings = {**DROPPING, "device": "auto"}
     accelerated = PDiffClassifier(small_mlp, accelerator=accelerator, **settings).fit(X, y)
     assert type(accelerated.net_) is AcceleratedPDiffNet
@@ -171,8 +164,10 @@ def test_clones_share_the_accelerator(accelerator):
     assert copy.max_epochs == 3
 
 
-def test_pickle_keeps_a_single_process_model_without_the_accelerator(noisy, accelerator):
-    X, y = noisy
+def test_pickle_keeps_a_single_process_model_without_the_accelerator(
+    three_classes_200x8_noisy, accelerator
+):
+    X, y = three_classes_200x8_noisy
     clf = PDiffClassifier(small_mlp, accelerator=accelerator, **{**FAST, "device": "auto"})
     assert pickle.loads(pickle.dumps(clf)).accelerator is None
     clf.fit(X, y)
@@ -197,8 +192,10 @@ def test_pickle_keeps_a_single_process_model_without_the_accelerator(noisy, acce
         ),
     ],
 )
-def test_accelerator_settings_must_agree(noisy, accelerator, params, error, match):
-    X, y = noisy
+def test_accelerator_settings_must_agree(
+    three_classes_200x8_noisy, accelerator, params, error, match
+):
+    X, y = three_classes_200x8_noisy
     clf = PDiffClassifier(accelerator=accelerator, **{**FAST, "device": "auto", **params})
     with pytest.raises(error, match=match):
         clf.fit(X, y)
@@ -266,11 +263,11 @@ def one_process_group(tmp_path):
 
 
 def test_synchronised_steps_in_a_one_process_group_change_nothing(
-    noisy, one_process_group, monkeypatch
+    three_classes_200x8_noisy, one_process_group, monkeypatch
 ):
     # sync=True runs every collective (histogram, kept share, per-example statistics); with
     # one process they are identities, so the results must equal the unsynchronised ones.
-    X, y = noisy
+    X, y = three_classes_200x8_noisy
     assert is_synchronised("auto") is False  # one process: nothing to synchronise
     expected = PDiffClassifier(small_mlp, **DROPPING).fit(X, y)
     monkeypatch.setattr(_skorch, "PDiffLoss", _SyncedLoss)
@@ -307,8 +304,8 @@ def test_kept_fraction_of_an_epoch_counts_the_rows_seen_in_it():
 
 
 @pytest.mark.slow
-def test_find_label_issues_cv_is_the_same_with_parallel_folds(noisy):
-    X, y = noisy
+def test_find_label_issues_cv_is_the_same_with_parallel_folds(three_classes_200x8_noisy):
+    X, y = three_classes_200x8_noisy
     clf = PDiffClassifier(small_mlp, **{**FAST, "max_epochs": 5})
     serial = clf.find_label_issues(X, y, cv=2, n_jobs=1)
     parallel = clf.find_label_issues(X, y, cv=2, n_jobs=2)
@@ -325,8 +322,8 @@ def test_find_label_issues_cv_is_the_same_with_parallel_folds(noisy):
         ("2", TypeError, "n_jobs must be an integer, got '2' of type str"),
     ],
 )
-def test_bad_n_jobs_raises(noisy, n_jobs, error, match):
-    X, y = noisy
+def test_bad_n_jobs_raises(three_classes_200x8_noisy, n_jobs, error, match):
+    X, y = three_classes_200x8_noisy
     with pytest.raises(error, match=match):
         PDiffClassifier(**FAST).find_label_issues(X, y, cv=2, n_jobs=n_jobs)
 
@@ -344,9 +341,9 @@ def _torch_threads():
     return torch.get_num_threads()
 
 
-def test_module_is_untouched_by_a_bf16_fit(noisy):
+def test_module_is_untouched_by_a_bf16_fit(three_classes_200x8_noisy):
     # autocast casts on the fly: the module given keeps float32 weights.
-    X, y = noisy
+    X, y = three_classes_200x8_noisy
     module = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 3))
     clf = PDiffClassifier(module, precision="bf16", **FAST).fit(X, y)
     assert all(p.dtype == torch.float32 for p in clf.net_.module_.parameters())
