@@ -105,6 +105,28 @@ def test_defaults_are_as_documented():
         assert params[name] == eval(text, {"torch": torch}), name
 
 
+def test_verbose_prints_skorch_s_epoch_table(three_classes_200x8, capsys):
+    X, y = three_classes_200x8
+    PDiffClassifier(**{**FAST, "max_epochs": 2}).fit(X, y)
+    assert capsys.readouterr().out == ""
+    PDiffClassifier(verbose=1, **{**FAST, "max_epochs": 2}).fit(X, y)
+    table = capsys.readouterr().out
+    assert "epoch" in table and "train_loss" in table and len(table.splitlines()) >= 4
+
+
+def test_zeta_is_the_saturation_that_freezes_the_estimate(three_classes_200x8):
+    X, y = three_classes_200x8
+    params = {**FAST, "noise_rate": "auto", "t_k": 2, "max_epochs": 8}
+    rates = {
+        zeta: PDiffClassifier(zeta=zeta, **params).fit(X, y).history_[:, "drop_rate"]
+        for zeta in (1e-6, 1.0)
+    }
+    # Past the ramp (epoch index > t_k) a saturation above zeta freezes the estimate; none
+    # reaches 1.0, so that estimate keeps following the window.
+    assert len(set(rates[1e-6][3:])) == 1
+    assert len(set(rates[1.0][3:])) > 1
+
+
 def test_set_params_updates_and_returns_self():
     clf = PDiffClassifier()
     assert clf.set_params(noise_rate=0.2, lr=0.01, module=MLP) is clf

@@ -129,6 +129,15 @@ def test_loader_settings_reach_both_loaders(three_classes_200x8_noisy):
 
 
 @pytest.mark.filterwarnings("ignore:'pin_memory' argument is set as true but no accelerator")
+def test_pin_memory_reaches_both_loaders(three_classes_200x8_noisy):
+    X, y = three_classes_200x8_noisy
+    clf = PDiffClassifier(small_mlp, pin_memory=True, **{**FAST, "max_epochs": 1}).fit(X, y)
+    net = clf.net_
+    for training in (True, False):
+        assert net.get_iterator(net.get_dataset(X), training=training).pin_memory is True
+
+
+@pytest.mark.filterwarnings("ignore:'pin_memory' argument is set as true but no accelerator")
 def test_worker_processes_and_pinned_memory_give_the_same_model(three_classes_200x8_noisy):
     X, y = three_classes_200x8_noisy
     expected = PDiffClassifier(small_mlp, **DROPPING).fit(X, y)
