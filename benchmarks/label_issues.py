@@ -6,7 +6,10 @@ with the same network and training settings (``PDiffClassifier``'s defaults,
 
 (a) one P-DIFF run, ``PDiffClassifier(noise_rate="auto").find_label_issues(X, y)``;
 (b) ``PDiffClassifier(noise_rate="auto").find_label_issues(X, y, cv=5)``: P-DIFF in
-    each fold, then cleanlab's filter;
+    each fold, then cleanlab's filter, run as its two public steps
+    (``cleanlab_pdiff.label_issues.cross_val_pred_probs``, then
+    ``cleanlab.filter.find_label_issues``) so that the same ``pred_probs`` also
+    give the AUROC;
 (c) cleanlab's standard recipe on plain training (``noise_rate=0.0``):
     ``cross_val_predict`` on 5 stratified folds, then
     ``cleanlab.filter.find_label_issues``.
@@ -19,16 +22,12 @@ It writes one CSV row per run to ``DIR/label_issues.csv`` and the generated
 part of ``docs/label_issues.md`` (medians and ranges over seeds).
 """
 
-import argparse
-import csv
 import datetime
 import os
 import platform
-import shlex
 import sys
 import time
 from pathlib import Path
-from unittest import mock
 
 import cleanlab
 import numpy as np
@@ -41,10 +40,19 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 import cleanlab_pdiff
 from cleanlab_pdiff import PDiffClassifier, make_noisy_labels
-from cleanlab_pdiff import classifier as classifier_module
+from cleanlab_pdiff.label_issues import cross_val_pred_probs
 
+from .common import (
+    argument_parser,
+    command_line,
+    cpu_name,
+    median_range,
+    select,
+    warm_up,
+    write_csv,
+    write_section,
+)
 from .data import load_digits_data, load_mnist1d
-from .report import cpu_name, write_section
 
 #: (kind, rate) of the synthetic noise, in table order.
 NOISES = (("symmetric", 0.2), ("symmetric", 0.4), ("pair", 0.3))
@@ -154,9 +162,11 @@ def run_single_pdiff(X, y_noisy, seed, **params):
 def run_pdiff_cv(X, y_noisy, seed, **params):
     """Run method (b): P-DIFF in 5 folds, then cleanlab's filter.
 
-    The out-of-fold ``pred_probs`` that ``find_label_issues(cv=5)`` hands to
-    cleanlab are read by wrapping (not replacing) the cleanlab function the
-    classifier module calls, so the AUROC costs no second cross-validation.
+    ``clf.find_label_issues(X, y, cv=5)`` is run as its two public steps:
+    :func:`cleanlab_pdiff.label_issues.cross_val_pred_probs` (5 stratified folds
+    seeded by ``random_state``), then ``cleanlab.filter.find_label_issues`` on
+    the out-of-fold ``pred_probs``. The flagged set is the same, and the same
+    ``pred_probs`` give the AUROC with no second cross-validation.
 
     Parameters
     ----------
@@ -173,25 +183,17 @@ def run_pdiff_cv(X, y_noisy, seed, **params):
     -------
     issues : ndarray of shape (n_samples,), bool
         Flagged examples.
-    quality : ndarray of shape (n_samples,) or None
-        cleanlab's ``normalized_margin`` of the out-of-fold ``pred_probs``;
-        ``None`` if they could not be read.
+    quality : ndarray of shape (n_samples,)
+        cleanlab's ``normalized_margin`` of the out-of-fold ``pred_probs``.
     seconds : float
-        Wall time of ``find_label_issues(X, y, cv=5)``.
+        Wall time of both steps (what ``find_label_issues(X, y, cv=5)`` takes).
     """
     clf = PDiffClassifier(noise_rate="auto", random_state=seed, **params)
-    spy = mock.patch.object(
-        classifier_module, "cleanlab_find_label_issues", wraps=find_label_issues
-    )
-    with spy as wrapped:
-        start = time.perf_counter()
-        issues = clf.find_label_issues(X, y_noisy, cv=5)
-        seconds = time.perf_counter() - start
-    quality = None
-    if wrapped.call_count == 1:
-        labels, pred_probs = wrapped.call_args.args[:2]
-        quality = get_label_quality_scores(labels, pred_probs, method=SCORE)
-    return issues, quality, seconds
+    start = time.perf_counter()
+    labels, pred_probs = cross_val_pred_probs(clf, X, y_noisy, cv=5)
+    issues = find_label_issues(labels, pred_probs)
+    seconds = time.perf_counter() - start
+    return issues, get_label_quality_scores(labels, pred_probs, method=SCORE), seconds
 
 
 def run_cleanlab_recipe(X, y_noisy, seed, **params):
@@ -248,9 +250,7 @@ def run_benchmark(datasets, seeds, params, log=sys.stderr):
     runners = {"a": run_single_pdiff, "b": run_pdiff_cv, "c": run_cleanlab_recipe}
     rows = []
     total = len(datasets) * len(NOISES) * len(seeds) * len(runners)
-    # torch's first fit in a process pays one-off set-up costs; keep them out of the timings.
-    X, y = next(iter(datasets.values()))
-    PDiffClassifier(max_epochs=2, random_state=0).fit(X[:500], y[:500])
+    warm_up()
     for name, (X, y) in datasets.items():
         for kind, rate in NOISES:
             for seed in seeds:
@@ -280,47 +280,15 @@ def run_benchmark(datasets, seeds, params, log=sys.stderr):
     return rows
 
 
-def write_csv(rows, path):
-    """Write the rows to a CSV file.
-
-    Parameters
-    ----------
-    rows : list of dict
-        Rows with keys ``FIELDS``.
-    path : path-like
-        Output file; its directory is created.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=FIELDS)
-        writer.writeheader()
-        writer.writerows(rows)
-
-
-def _median_range(values, digits):
-    values = np.asarray(values, dtype=float)
-    if np.isnan(values).all():
-        return "n/a"
-    lo, mid, hi = np.nanmin(values), np.nanmedian(values), np.nanmax(values)
-    if values.size == 1:
-        return f"{mid:.{digits}f}"
-    return f"{mid:.{digits}f} ({lo:.{digits}f}–{hi:.{digits}f})"
-
-
-def _select(rows, **where):
-    return [row for row in rows if all(row[key] == value for key, value in where.items())]
-
-
 def _time_ratios(rows, dataset=None):
     """Per dataset x noise x seed, (a)'s and (b)'s seconds over (c)'s."""
     ratios = {"a": [], "b": []}
-    for row in _select(rows, method="c"):
+    for row in select(rows, method="c"):
         if dataset is not None and row["dataset"] != dataset:
             continue
         keys = {key: row[key] for key in ("dataset", "noise_kind", "noise_rate", "seed")}
         for method in ratios:
-            (other,) = _select(rows, method=method, **keys)
+            (other,) = select(rows, method=method, **keys)
             ratios[method].append(other["seconds"] / row["seconds"])
     return ratios
 
@@ -371,8 +339,9 @@ def render_markdown(rows, *, command, seeds, params, dataset_notes, minutes):
         "`training_label_quality_`. AUROC of `-training_label_quality_`.",
         '  - (b) `PDiffClassifier(noise_rate="auto").find_label_issues(X, y, cv=5)`: '
         "P-DIFF training in 5 stratified folds, out-of-fold `pred_probs` to "
-        "`cleanlab.filter.find_label_issues`. AUROC of cleanlab's `normalized_margin` "
-        "of those same `pred_probs` (read from the call, no second run).",
+        "`cleanlab.filter.find_label_issues`; run as those two public steps "
+        "(`cleanlab_pdiff.label_issues.cross_val_pred_probs`, then cleanlab's filter). "
+        "AUROC of cleanlab's `normalized_margin` of the same `pred_probs` (no second run).",
         "  - (c) cleanlab's standard recipe: `cross_val_predict(PDiffClassifier("
         "noise_rate=0.0), X, y, cv=StratifiedKFold(5, shuffle=True, random_state=seed), "
         'method="predict_proba")`, then `cleanlab.filter.find_label_issues(y, pred_probs)`. '
@@ -383,8 +352,8 @@ def render_markdown(rows, *, command, seeds, params, dataset_notes, minutes):
         "noise rate); seconds = wall time (`time.perf_counter`) of the method's call(s), "
         "runs one after another.",
         f"- Time of (a) / time of (c), per dataset x noise x seed: median "
-        f"{_median_range(ratios['a'], 2)} over all {len(ratios['a'])} runs; "
-        f"(b) / (c): {_median_range(ratios['b'], 2)}.",
+        f"{median_range(ratios['a'], 2)} over all {len(ratios['a'])} runs; "
+        f"(b) / (c): {median_range(ratios['b'], 2)}.",
         "",
         f"Cells: median over {len(seeds)} seed(s) (min–max).",
     ]
@@ -392,40 +361,32 @@ def render_markdown(rows, *, command, seeds, params, dataset_notes, minutes):
         ratios = _time_ratios(rows, name)
         lines += [
             "",
-            f"### {name} ({_select(rows, dataset=name)[0]['n_samples']} samples)",
+            f"### {name} ({select(rows, dataset=name)[0]['n_samples']} samples)",
             "",
             "| noise | method | AUROC | precision | recall | F1 | flagged share | seconds |",
             "|---|---|---|---|---|---|---|---|",
         ]
         for kind, rate in NOISES:
             for method, label in METHODS.items():
-                cell = _select(rows, dataset=name, noise_kind=kind, noise_rate=rate, method=method)
+                cell = select(rows, dataset=name, noise_kind=kind, noise_rate=rate, method=method)
                 if not cell:
                     continue
                 values = [
-                    _median_range([row[key] for row in cell], 1 if key == "seconds" else 3)
+                    median_range([row[key] for row in cell], 1 if key == "seconds" else 3)
                     for key in METRICS
                 ]
                 lines.append(f"| {kind} {rate:.0%} | {label} | " + " | ".join(values) + " |")
         lines.append("")
         lines.append(
-            f"Time (a) / (c) on {name}: {_median_range(ratios['a'], 2)}; "
-            f"(b) / (c): {_median_range(ratios['b'], 2)}."
+            f"Time (a) / (c) on {name}: {median_range(ratios['a'], 2)}; "
+            f"(b) / (c): {median_range(ratios['b'], 2)}."
         )
     return "\n".join(lines) + "\n"
 
 
 def main(argv=None):
-    """Run the benchmark from the command line.
-
-    Parameters
-    ----------
-    argv : list of str, default=None
-        Arguments; ``None`` reads ``sys.argv``.
-    """
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.label_issues", description=__doc__.split("\n\n")[0]
-    )
+    """Run the benchmark with the command-line arguments ``argv`` (None: ``sys.argv[1:]``)."""
+    parser = argument_parser("benchmarks.label_issues", __doc__)
     parser.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 (default 3)")
     parser.add_argument("--out", default="benchmark-out", help="CSV directory")
     parser.add_argument("--doc", default="docs/label_issues.md", help="results page")
@@ -443,7 +404,6 @@ def main(argv=None):
     parser.add_argument(
         "--max-epochs", type=int, default=None, help="override max_epochs (smoke tests only)"
     )
-    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -463,8 +423,8 @@ def main(argv=None):
     started = time.perf_counter()
     rows = run_benchmark(datasets, seeds, params)
     minutes = (time.perf_counter() - started) / 60
-    write_csv(rows, Path(args.out) / "label_issues.csv")
-    command = shlex.join(["python", "-m", "benchmarks.label_issues", *argv])
+    write_csv(rows, Path(args.out) / "label_issues.csv", FIELDS)
+    command = command_line("benchmarks.label_issues", argv)
     generated = render_markdown(
         rows, command=command, seeds=seeds, params=params, dataset_notes=notes, minutes=minutes
     )

@@ -12,9 +12,13 @@ process, so that allocations made by an earlier one don't hide in its peak:
   each batch size; the fitted model is pickled for the ``predict`` processes;
 - ``predict_proba``: the pickled model loaded and ``predict_proba(X)`` called;
 - ``fit + predict_proba``: both in one process, as a user's session does them;
-- ``steps``: one ``fit`` and ``predict_proba`` with the peak of each step of the package
-  (validation, the scale check, skorch's training loop, ...) measured on its own, by resetting
-  the process's peak-RSS counter (``/proc/self/clear_refs``, Linux) before each step.
+- ``steps``: one ``fit`` and ``predict_proba`` with the peak of each step measured on its
+  own, by resetting the process's peak-RSS counter (``/proc/self/clear_refs``, Linux) before
+  each step. The steps are public seams only: ``PDiffClassifier.fit`` and ``predict_proba``,
+  and inside them skorch's own ``NeuralNet.initialize``, ``fit_loop`` (the training) and
+  ``forward_iter`` (the prediction batches), wrapped on ``skorch.NeuralNet``, from which the
+  package's net inherits them. Where a step peaks higher than the steps inside it, the peak
+  is in the package's own code around them (validation, targets, per-example results).
 
 Peak memory is the process's peak resident set size: ``VmHWM`` in ``/proc/self/status``, the
 same as ``resource.getrusage(RUSAGE_SELF).ru_maxrss``. It is reported above the RSS right
@@ -32,6 +36,7 @@ import argparse
 import contextlib
 import datetime
 import functools
+import inspect
 import json
 import pickle
 import platform
@@ -42,8 +47,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .common import argument_parser, command_line, cpu_name, make_planted, write_section
 from .memory import malloc_trim, memory, reset_peak, ru_maxrss
-from .report import cpu_name, write_section
 
 N_CLASSES = 10
 NOISE_RATE = 0.1
@@ -52,6 +57,14 @@ MIB = 2**20
 SMALL = 1000
 #: Where the child processes run: the repository root, so that ``benchmarks`` imports.
 ROOT = Path(__file__).resolve().parents[1]
+#: What the ``steps`` measurement wraps on ``skorch.NeuralNet`` (name, label in the table),
+#: inside ``PDiffClassifier.fit`` and ``predict_proba``: public skorch methods that the
+#: package's net inherits.
+STEPS = (
+    ("initialize", "skorch: initialize"),
+    ("fit_loop", "skorch: fit_loop (training)"),
+    ("forward_iter", "skorch: forward_iter (prediction batches)"),
+)
 
 
 class StepProfiler:
@@ -93,15 +106,36 @@ class StepProfiler:
             record["end"] = memory()[0]
 
     def wrap(self, owner, name, label):
-        """Measure every call of ``owner.name`` as a step; no-op if there is no such attribute."""
-        target = getattr(owner, name, None)
-        if target is None:
-            return
+        """Measure every call of ``owner.name`` (a function) as a step called ``label``.
 
-        @functools.wraps(target)
-        def wrapper(*args, **kwargs):
-            with self.step(label):
-                return target(*args, **kwargs)
+        A generator function's step lasts until its generator is exhausted or closed,
+        so that it covers the caller's loop over it.
+
+        Raises
+        ------
+        AttributeError
+            If ``owner`` has no attribute ``name``: a renamed seam must fail the
+            measurement, not drop out of its table.
+        """
+        if not hasattr(owner, name):
+            raise AttributeError(
+                f"{getattr(owner, '__qualname__', owner)!r} has no attribute {name!r} to "
+                f"measure as step {label!r}."
+            )
+        target = getattr(owner, name)
+        if inspect.isgeneratorfunction(target):
+
+            @functools.wraps(target)
+            def wrapper(*args, **kwargs):
+                with self.step(label):
+                    yield from target(*args, **kwargs)
+
+        else:
+
+            @functools.wraps(target)
+            def wrapper(*args, **kwargs):
+                with self.step(label):
+                    return target(*args, **kwargs)
 
         setattr(owner, name, wrapper)
 
@@ -113,9 +147,7 @@ def make_data(n_samples, n_features, seed=0):
     """Return float32 features, labels planted in them, and the labels with 10% noise."""
     from cleanlab_pdiff import make_noisy_labels
 
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n_samples, n_features), dtype=np.float32)
-    y_clean = X[:, :N_CLASSES].argmax(axis=1)
+    X, y_clean = make_planted(n_samples, (n_features,), N_CLASSES, seed=seed)
     y = make_noisy_labels(y_clean, NOISE_RATE, random_state=seed)
     return X, y_clean, y
 
@@ -141,7 +173,7 @@ def child(spec):
     """Run one measurement described by ``spec`` (a dict) and return its result (a dict)."""
     start = time.perf_counter()
     import sklearn  # noqa: F401 - part of the baseline, as in a user's session
-    import skorch  # noqa: F401
+    import skorch
     import torch
 
     import cleanlab_pdiff
@@ -172,26 +204,9 @@ def child(spec):
     # Only the step measurement resets the peak counter: the others report the whole process.
     profiler = StepProfiler(enabled=kind == "steps")
     if kind == "steps":
-        import cleanlab_pdiff.classifier as classifier_module
-        from cleanlab_pdiff import _skorch
-
         result["reset_supported"] = reset_peak()
-        for name in (
-            "validate_data",
-            "check_feature_scale",
-            "check_classification_targets",
-            "_encode_labels",
-            "_targets",
-        ):
-            profiler.wrap(classifier_module, name, name)
-        for name in ("_set_fitted",):
-            profiler.wrap(PDiffClassifier, name, name)
-        for name, label in (
-            ("initialize", "skorch: initialize"),
-            ("fit_loop", "skorch: fit_loop (training)"),
-            ("predict_proba", "skorch: predict_proba"),
-        ):
-            profiler.wrap(_skorch.PDiffNet, name, label)
+        for name, label in STEPS:
+            profiler.wrap(skorch.NeuralNet, name, label)
 
     if kind in ("fit", "fit-small", "fit+predict", "steps"):
         clf = PDiffClassifier(
@@ -422,8 +437,8 @@ def render(results, *, command):
 
 
 def main(argv=None):
-    """Command-line entry point."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    """Measure with the command-line arguments ``argv`` (None: ``sys.argv[1:]``)."""
+    parser = argument_parser("benchmarks.large_data", __doc__)
     parser.add_argument("--n-samples", type=int, default=1_000_000)
     parser.add_argument("--n-features", type=int, default=128)
     parser.add_argument("--epochs", type=int, default=1)
@@ -467,8 +482,7 @@ def main(argv=None):
     )
     with open(out / "large_data.json", "w") as handle:
         json.dump(results, handle, indent=1)
-    command = "python -m benchmarks.large_data " + " ".join(argv or sys.argv[1:])
-    table = render(results, command=command.strip())
+    table = render(results, command=command_line("benchmarks.large_data", argv))
     print(table)
     write_section(args.doc, table, title="Memory on a large data set", key="large-data")
 

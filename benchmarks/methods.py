@@ -4,14 +4,15 @@ Every method gets the same module factory, optimiser, learning rate (and its sch
 weight decay, batch size and number of epochs (a :class:`Schedule`), and the same seed;
 methods built on :class:`~cleanlab_pdiff.PDiffClassifier` or a skorch net also share its
 batch-level data loader. Test accuracy is measured at the end of each of the last
-``Schedule.last`` epochs (:class:`TestAccuracy` for the skorch-based methods, the same
-function in Co-teaching's loop); the time spent on it is not counted in the fit time.
+``Schedule.last`` epochs (:class:`EpochTestAccuracy` for the skorch-based methods, the
+same function in Co-teaching's loop); the time spent on it is not counted in the fit time.
+Torch is seeded for a seed as ``PDiffClassifier(random_state=seed)`` seeds it
+(:func:`benchmarks.common.seeded`), so every method starts from the same network.
 
 :data:`METHODS` maps a method's key to its runner, a function
 ``(data, schedule, seed, device, record=False) -> dict``; see :func:`run_method`.
 """
 
-import contextlib
 import functools
 import math
 import time
@@ -26,7 +27,6 @@ from cleanlab.experimental.coteaching import (
     forget_rate_scheduler,
     loss_coteaching,
 )
-from sklearn.utils import check_random_state
 from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback, LRScheduler
 from torch import nn
@@ -34,16 +34,18 @@ from torch.nn import functional as F
 from torch.optim.lr_scheduler import MultiStepLR
 
 from cleanlab_pdiff import PDiffClassifier
-from cleanlab_pdiff._skorch import batch_loader
+from cleanlab_pdiff.loader import batch_loader
 from cleanlab_pdiff.recording import DeltaRecorder
+
+from .common import seeded
 
 __all__ = [
     "METHODS",
+    "EpochTestAccuracy",
     "GCELoss",
     "Method",
     "NoisyData",
     "Schedule",
-    "TestAccuracy",
     "run_method",
 ]
 
@@ -138,7 +140,7 @@ class NoisyData:
         self.noise_rate = float(np.mean(self.y_noisy != self.y_true))
 
 
-class TestAccuracy(Callback):
+class EpochTestAccuracy(Callback):
     """skorch callback: test accuracy at the end of each of the last ``last`` epochs.
 
     It reads the net's predictions in evaluation mode. Inside
@@ -215,21 +217,6 @@ class GCELoss(nn.Module):
         return ((1 - torch.exp(self.q * log_p)) / self.q).mean()
 
 
-@contextlib.contextmanager
-def _seeded(seed, device):
-    """Run on private copies of torch's generators, seeded as PDiffClassifier seeds them.
-
-    ``PDiffClassifier(random_state=seed)`` seeds torch with the first integer the
-    NumPy ``RandomState(seed)`` draws; doing the same here gives every method the same
-    initial network for a seed.
-    """
-    torch_seed = check_random_state(seed).randint(np.iinfo(np.int32).max)
-    cuda = [torch.device(device).index or 0] if torch.device(device).type == "cuda" else []
-    with torch.random.fork_rng(devices=cuda):
-        torch.manual_seed(torch_seed)
-        yield
-
-
 def _pdiff_classifier(data, schedule, seed, device, callbacks=(), **params):
     return PDiffClassifier(
         data.module,
@@ -291,7 +278,7 @@ def run_pdiff(data, schedule, seed, device, *, record=False, clean_only=False, *
         X, y = X[keep], y[keep]
     if params.get("noise_rate") == "true":
         params["noise_rate"] = data.noise_rate
-    tester = TestAccuracy(data.X_test, data.y_test, schedule.last)
+    tester = EpochTestAccuracy(data.X_test, data.y_test, schedule.last)
     callbacks = [("test_accuracy", tester)]
     if record:
         callbacks.append(("deltas", DeltaRecorder()))
@@ -326,8 +313,8 @@ def run_gce(data, schedule, seed, device, *, record=False, q=0.7):
     result : dict
         As :func:`run_pdiff`'s, without an estimate.
     """
-    tester = TestAccuracy(data.X_test, data.y_test, schedule.last)
-    with _seeded(seed, device):
+    tester = EpochTestAccuracy(data.X_test, data.y_test, schedule.last)
+    with seeded(seed, device):
         net = NeuralNetClassifier(
             data.module(data.X.shape[1], data.n_classes),
             criterion=GCELoss,
@@ -398,7 +385,7 @@ def run_coteaching(data, schedule, seed, device, *, record=False):
     forget = forget_rate_scheduler(schedule.epochs, data.noise_rate, schedule.t_k, 1)
     n_samples = data.X.shape[0]
     accuracies, eval_seconds = [], 0.0
-    with _seeded(seed, device):
+    with seeded(seed, device):
         models = [data.module(data.X.shape[1], data.n_classes).to(device) for _ in range(2)]
         optimizers = [
             schedule.optimizer_class()(
@@ -474,7 +461,7 @@ def run_cleanlearning(data, schedule, seed, device, *, record=False):
     result : dict
         As :func:`run_pdiff`'s; the estimate is the share of examples pruned.
     """
-    tester = TestAccuracy(data.X_test, data.y_test, schedule.last)
+    tester = EpochTestAccuracy(data.X_test, data.y_test, schedule.last)
     clf = _pdiff_classifier(data, schedule, seed, device, noise_rate=0.0)
     # CleanLearning seeds NumPy's global generator; give it back afterwards.
     state = np.random.get_state()  # noqa: NPY002
@@ -500,7 +487,8 @@ class Method:
     label: str
     runner: object
     options: dict = field(default_factory=dict)
-    #: Whether the method is an option of P-DIFF beyond the paper (PDIFF.md section 6).
+    #: Whether the method is an option of P-DIFF beyond the paper (``docs/pdiff.md``,
+    #: "Options beyond the paper"); ``benchmarks.render`` compares it with ``pdiff_auto``.
     option: bool = False
 
 
@@ -514,15 +502,6 @@ METHODS = {
     "pdiff_auto": Method("P-DIFF auto", run_pdiff, {"noise_rate": "auto"}),
     "pdiff_per_class": Method(
         "P-DIFF auto, per_class", run_pdiff, {"noise_rate": "auto", "per_class": True}, option=True
-    ),
-    "pdiff_soft": Method(
-        "P-DIFF auto, soft", run_pdiff, {"noise_rate": "auto", "weighting": "soft"}, option=True
-    ),
-    "pdiff_negative": Method(
-        "P-DIFF auto, negative_learning",
-        run_pdiff,
-        {"noise_rate": "auto", "negative_learning": True},
-        option=True,
     ),
     "oracle": Method(
         "oracle (clean examples only)", run_pdiff, {"noise_rate": 0.0, "clean_only": True}

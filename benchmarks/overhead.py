@@ -16,12 +16,11 @@ the same round. Run::
 
     python -m benchmarks.overhead [--device cpu|cuda] [--rounds 3] [--epochs 3]
 
-It writes ``DIR/overhead.csv`` and the generated part of ``docs/overhead.md``.
+It writes ``DIR/overhead-<device>.csv`` (one row per case x method x round) and the
+generated part of ``docs/overhead.md`` between its ``<device>`` markers.
 """
 
-import argparse
 import copy
-import csv
 import datetime
 import sys
 from pathlib import Path
@@ -31,9 +30,17 @@ import torch
 from skorch import NeuralNetClassifier
 
 from cleanlab_pdiff import CNN9, MLP, PDiffClassifier
-from cleanlab_pdiff._skorch import batch_loader
+from cleanlab_pdiff.loader import batch_loader
 
-from .report import cpu_name, write_section
+from .common import (
+    argument_parser,
+    command_line,
+    cpu_name,
+    make_planted,
+    seeded,
+    write_csv,
+    write_section,
+)
 
 #: name -> (n_samples on CPU, n_samples on CUDA, sample shape, n_classes, module factory,
 #: batch size). The MLP at batch 1024 shows how P-DIFF's fixed cost per step amortises.
@@ -43,19 +50,17 @@ CASES = {
     "CNN9, 32x32x3": (512, 20_000, (3, 32, 32), 10, lambda: CNN9(3, 10), 128),
 }
 METHODS = ("skorch", "skorch, batch loading", "P-DIFF auto", "P-DIFF 0.3")
+#: Columns of the CSV file.
+FIELDS = ("case", "n_samples", "method", "round", "epoch_seconds")
 LR = 1e-3
 
 
-def make_data(n_samples, shape, n_classes, seed=0):
-    """Return random float32 features with labels planted in them."""
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n_samples, *shape), dtype=np.float32)
-    y = X.reshape(n_samples, -1)[:, :n_classes].argmax(axis=1).astype(np.int64)
-    return X, y
-
-
 def epoch_times(method, module, X, y, epochs, device, batch_size=128):
-    """Train with ``method`` and return the duration of each epoch, in seconds."""
+    """Train with ``method`` and return the duration of each epoch, in seconds.
+
+    Every method trains a copy of ``module`` under torch seeded as
+    ``PDiffClassifier(random_state=0)`` seeds it.
+    """
     common = {"max_epochs": epochs, "batch_size": batch_size, "lr": LR, "device": device}
     if method.startswith("P-DIFF"):
         rate = "auto" if method.endswith("auto") else 0.3
@@ -63,7 +68,6 @@ def epoch_times(method, module, X, y, epochs, device, batch_size=128):
         history = clf.fit(X, y).history_
     else:
         loaders = {"iterator_train": batch_loader, "iterator_valid": batch_loader}
-        torch.manual_seed(0)
         net = NeuralNetClassifier(
             copy.deepcopy(module),
             criterion=torch.nn.CrossEntropyLoss,
@@ -74,7 +78,8 @@ def epoch_times(method, module, X, y, epochs, device, batch_size=128):
             **common,
             **(loaders if "batch" in method else {}),
         )
-        history = net.fit(X, y).history
+        with seeded(0, device):
+            history = net.fit(X, y).history
     return list(history[:, "dur"])
 
 
@@ -83,9 +88,9 @@ def run(device, rounds, epochs, log=sys.stderr):
     rows = []
     for case, (n_cpu, n_cuda, shape, n_classes, factory, batch_size) in CASES.items():
         n_samples = n_cuda if device == "cuda" else n_cpu
-        X, y = make_data(n_samples, shape, n_classes)
-        torch.manual_seed(0)
-        module = factory()
+        X, y = make_planted(n_samples, shape, n_classes)
+        with seeded(0, "cpu"):
+            module = factory()
         for round_ in range(rounds):
             for method in METHODS:
                 times = epoch_times(method, module, X, y, epochs, device, batch_size)
@@ -146,8 +151,8 @@ def render(rows, *, device, command, threads):
 
 
 def main(argv=None):
-    """Command-line entry point."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    """Measure with the command-line arguments ``argv`` (None: ``sys.argv[1:]``)."""
+    parser = argument_parser("benchmarks.overhead", __doc__)
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=3)
@@ -158,16 +163,9 @@ def main(argv=None):
     if args.threads:
         torch.set_num_threads(args.threads)
     rows = run(args.device, args.rounds, args.epochs)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    with open(out / f"overhead-{args.device}.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    command = "python -m benchmarks.overhead " + " ".join(argv or sys.argv[1:])
-    table = render(
-        rows, device=args.device, command=command.strip(), threads=torch.get_num_threads()
-    )
+    write_csv(rows, Path(args.out) / f"overhead-{args.device}.csv", FIELDS)
+    command = command_line("benchmarks.overhead", argv)
+    table = render(rows, device=args.device, command=command, threads=torch.get_num_threads())
     print(table)
     write_section(args.doc, table, title="P-DIFF's overhead per epoch", key=args.device)
 

@@ -12,8 +12,8 @@ import torch
 
 import cleanlab_pdiff
 
+from .common import cpu_name, median_range, select, write_section
 from .methods import METHODS
-from .report import cpu_name, write_section
 
 #: Colour and line style of each method in the accuracy figure.
 STYLES = {
@@ -24,8 +24,6 @@ STYLES = {
     "pdiff_true": ("tab:red", "-"),
     "pdiff_auto": ("tab:purple", "-"),
     "pdiff_per_class": ("tab:brown", "--"),
-    "pdiff_soft": ("tab:pink", "--"),
-    "pdiff_negative": ("tab:olive", "--"),
     "oracle": ("black", ":"),
 }
 #: Methods P-DIFF is measured against in the summary, and the P-DIFF rows measured.
@@ -33,40 +31,8 @@ RIVALS = ("coteaching", "cleanlearning", "gce", "ce")
 CONTENDERS = ("pdiff_auto", "pdiff_true")
 
 
-def _select(rows, **where):
-    return [row for row in rows if all(row[key] == value for key, value in where.items())]
-
-
 def _values(rows, key):
     return np.asarray([row[key] for row in rows], dtype=float)
-
-
-def median_range(values, digits=3):
-    """Format values as ``median (min–max)``; ``n/a`` when all are NaN.
-
-    Parameters
-    ----------
-    values : array-like of float
-        One value per seed.
-    digits : int, default=3
-        Decimals.
-
-    Returns
-    -------
-    text : str
-
-    Examples
-    --------
-    >>> median_range([0.5, 0.75, 0.25], 2)
-    '0.50 (0.25–0.75)'
-    """
-    values = np.asarray(values, dtype=float)
-    if values.size == 0 or np.isnan(values).all():
-        return "n/a"
-    lo, mid, hi = np.nanmin(values), np.nanmedian(values), np.nanmax(values)
-    if values.size == 1:
-        return f"{mid:.{digits}f}"
-    return f"{mid:.{digits}f} ({lo:.{digits}f}–{hi:.{digits}f})"
 
 
 def cell_medians(rows, key="acc_last10"):
@@ -101,12 +67,22 @@ def _methods(rows):
 
 def _noise_order(rows, dataset):
     """Return a dataset's noises by increasing actual noise rate."""
-    noises = list(dict.fromkeys(row["noise"] for row in _select(rows, dataset=dataset)))
+    noises = list(dict.fromkeys(row["noise"] for row in select(rows, dataset=dataset)))
     rate = {
-        n: np.median(_values(_select(rows, dataset=dataset, noise=n), "actual_noise_rate"))
+        n: np.median(_values(select(rows, dataset=dataset, noise=n), "actual_noise_rate"))
         for n in noises
     }
     return sorted(noises, key=lambda n: (rate[n], n))
+
+
+def _paired_cells(rows, medians, method, other):
+    """``(dataset, noise, method's median, other's median)`` of each cell that ran both."""
+    pairs = []
+    for dataset, noise in _cells(rows):
+        mine, theirs = medians.get((dataset, noise, method)), medians.get((dataset, noise, other))
+        if mine is not None and theirs is not None:
+            pairs.append((dataset, noise, mine, theirs))
+    return pairs
 
 
 def comparison(rows):
@@ -129,20 +105,11 @@ def comparison(rows):
     result = {}
     for contender in CONTENDERS:
         for rival in RIVALS:
-            wins, total, lost = 0, 0, []
-            for dataset, noise in _cells(rows):
-                mine = medians.get((dataset, noise, contender))
-                theirs = medians.get((dataset, noise, rival))
-                if mine is None or theirs is None:
-                    continue
-                total += 1
-                # At the tables' precision: a difference they do not show is a tie.
-                if round(mine, 3) >= round(theirs, 3):
-                    wins += 1
-                else:
-                    lost.append((dataset, noise, mine, theirs))
-            if total:
-                result[contender, rival] = (wins, total, lost)
+            cells = _paired_cells(rows, medians, contender, rival)
+            # At the tables' precision: a difference they do not show is a tie.
+            lost = [cell for cell in cells if round(cell[2], 3) < round(cell[3], 3)]
+            if cells:
+                result[contender, rival] = (len(cells) - len(lost), len(cells), lost)
     return result
 
 
@@ -162,20 +129,16 @@ def option_effects(rows):
     medians = cell_medians(rows)
     effects = {}
     for key, method in METHODS.items():
-        if not method.option:
-            continue
-        for dataset, noise in _cells(rows):
-            base = medians.get((dataset, noise, "pdiff_auto"))
-            mine = medians.get((dataset, noise, key))
-            if base is not None and mine is not None:
-                effects.setdefault(key, []).append((dataset, noise, mine - base))
+        cells = _paired_cells(rows, medians, key, "pdiff_auto") if method.option else []
+        if cells:
+            effects[key] = [(dataset, noise, mine - auto) for dataset, noise, mine, auto in cells]
     return effects
 
 
 def _summary_table(rows, dataset):
     methods = _methods(rows)
     noises = _noise_order(rows, dataset)
-    medians = cell_medians(_select(rows, dataset=dataset))
+    medians = cell_medians(select(rows, dataset=dataset))
     lines = [
         "| method | " + " | ".join(noises) + " |",
         "|---|" + "---|" * len(noises),
@@ -191,7 +154,7 @@ def _summary_table(rows, dataset):
     for method in methods:
         cells = []
         for noise in noises:
-            cell = _select(rows, dataset=dataset, noise=noise, method=method)
+            cell = select(rows, dataset=dataset, noise=noise, method=method)
             text = median_range(_values(cell, "acc_last10"))
             if cell and method != "oracle" and medians[dataset, noise, method] == best[noise]:
                 text = f"**{text}**"
@@ -206,14 +169,14 @@ def _detail_table(rows, dataset):
         "| CPU s | peak MB |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    cuda = not np.isnan(_values(_select(rows, dataset=dataset), "peak_cuda_mb")).all()
+    cuda = not np.isnan(_values(select(rows, dataset=dataset), "peak_cuda_mb")).all()
     memory_key = "peak_cuda_mb" if cuda else "peak_rss_mb"
     for noise in _noise_order(rows, dataset):
         actual = median_range(
-            _values(_select(rows, dataset=dataset, noise=noise), "actual_noise_rate")
+            _values(select(rows, dataset=dataset, noise=noise), "actual_noise_rate")
         )
         for method in _methods(rows):
-            cell = _select(rows, dataset=dataset, noise=noise, method=method)
+            cell = select(rows, dataset=dataset, noise=noise, method=method)
             if not cell:
                 continue
             values = [
@@ -312,7 +275,7 @@ def render_markdown(
         "",
     ]
     for dataset in datasets:
-        if not _select(rows, dataset=dataset.name):
+        if not select(rows, dataset=dataset.name):
             continue
         lines += [
             f"### {dataset.name}",
@@ -372,7 +335,7 @@ def render_markdown(
         ]
     lines += ["#### Details", ""]
     for dataset in datasets:
-        if _select(rows, dataset=dataset.name):
+        if select(rows, dataset=dataset.name):
             lines += [f"{dataset.name}:", "", *_detail_table(rows, dataset.name), ""]
     return "\n".join(lines)
 
@@ -405,14 +368,14 @@ def render_figures(rows, datasets, folder, *, prefix):
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    names = [d.name for d in datasets if _select(rows, dataset=d.name)]
+    names = [d.name for d in datasets if select(rows, dataset=d.name)]
     paths = {}
     figure, axes = pyplot.subplots(
         1, len(names), figsize=(5.5 * len(names) + 2.5, 4.2), layout="constrained", squeeze=False
     )
     for ax, name in zip(axes[0], names, strict=True):
         noises = _noise_order(rows, name)
-        medians = cell_medians(_select(rows, dataset=name))
+        medians = cell_medians(select(rows, dataset=name))
         for method in _methods(rows):
             colour, line = STYLES.get(method, (None, "-"))
             y = [medians.get((name, n, method), np.nan) for n in noises]
@@ -426,7 +389,7 @@ def render_figures(rows, datasets, folder, *, prefix):
                 label=METHODS[method].label,
             )
         rates = [
-            np.median(_values(_select(rows, dataset=name, noise=n), "actual_noise_rate"))
+            np.median(_values(select(rows, dataset=name, noise=n), "actual_noise_rate"))
             for n in noises
         ]
         ax.set_xticks(

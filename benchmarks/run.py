@@ -3,8 +3,8 @@
 For each dataset x label noise x seed, every method of :data:`benchmarks.methods.METHODS`
 trains the same network with the same optimiser, schedule, batch size and seed: plain
 cross-entropy, Co-teaching, GCE, cleanlab's CleanLearning, P-DIFF with the true and with
-the estimated noise rate, P-DIFF's options beyond the paper, and the oracle trained on the
-truly clean examples only. Run::
+the estimated noise rate, P-DIFF with per-class thresholds (its option beyond the paper),
+and the oracle trained on the truly clean examples only. Run::
 
     python -m benchmarks.run --suite quick --device cpu --out benchmark-out
 
@@ -17,15 +17,12 @@ setting: all 50,000 images, the 9-layer CNN, SGD, 200 epochs; meant for CUDA) an
 ``smoke``: ``OUT/benchmarks_smoke.md``) and two figures.
 """
 
-import argparse
 import concurrent.futures
-import csv
 import functools
 import gc
 import math
 import multiprocessing
 import os
-import shlex
 import sys
 import time
 from dataclasses import dataclass, field
@@ -39,6 +36,7 @@ from tqdm import tqdm
 from cleanlab_pdiff import MLP, make_noisy_labels
 
 from . import cifar
+from .common import argument_parser, command_line, warm_up, write_csv
 from .data import load_digits_data, load_mnist1d
 from .memory import malloc_trim, memory, reset_peak
 from .methods import METHODS, NoisyData, Schedule, run_method
@@ -155,6 +153,13 @@ HUMAN = tuple(Noise("human", human=name) for name in cifar.HUMAN_LABELS)
 TABULAR_QUICK = Schedule(epochs=50, t_k=10, batch_size=128, lr=1e-3, cv_folds=3)
 TABULAR_FULL = Schedule(epochs=100, t_k=20, batch_size=128, lr=1e-3, cv_folds=5)
 MLP_NOTE = "`MLP` 256-256 (PDiffClassifier's default for 2-D input)"
+DIGITS_NOTE = "sklearn's 8x8 digits: 1257 train / 540 test (stratified 30% held out)"
+
+
+def _tabular(name, data, schedule, description):
+    """Return a digits or mnist1d dataset: the default MLP under the four synthetic noises."""
+    return Dataset(name, data, schedule, SYNTHETIC, Noise("symmetric", 0.5), description, MLP_NOTE)
+
 
 SUITES = {
     "smoke": {
@@ -174,23 +179,12 @@ SUITES = {
     "quick": {
         "seeds": (0, 1, 2),
         "datasets": (
-            Dataset(
-                "digits",
-                DataSpec("digits"),
-                TABULAR_QUICK,
-                SYNTHETIC,
-                Noise("symmetric", 0.5),
-                "sklearn's 8x8 digits: 1258 train / 539 test (stratified 30% held out)",
-                MLP_NOTE,
-            ),
-            Dataset(
+            _tabular("digits", DataSpec("digits"), TABULAR_QUICK, DIGITS_NOTE),
+            _tabular(
                 "mnist1d",
                 DataSpec("mnist1d", n_samples=4000),
                 TABULAR_QUICK,
-                SYNTHETIC,
-                Noise("symmetric", 0.5),
-                "4000 MNIST-1D signals (`make_dataset`, seed 42): 3000 train / 1000 test",
-                MLP_NOTE,
+                "4000 MNIST-1D signals (`make_dataset`, seed 42): 2800 train / 1200 test",
             ),
             Dataset(
                 "cifar10",
@@ -228,23 +222,12 @@ SUITES = {
     "full": {
         "seeds": (0, 1, 2),
         "datasets": (
-            Dataset(
-                "digits",
-                DataSpec("digits"),
-                TABULAR_FULL,
-                SYNTHETIC,
-                Noise("symmetric", 0.5),
-                "sklearn's 8x8 digits: 1258 train / 539 test (stratified 30% held out)",
-                MLP_NOTE,
-            ),
-            Dataset(
+            _tabular("digits", DataSpec("digits"), TABULAR_FULL, DIGITS_NOTE),
+            _tabular(
                 "mnist1d",
                 DataSpec("mnist1d", n_samples=10000),
                 TABULAR_FULL,
-                SYNTHETIC,
-                Noise("symmetric", 0.5),
                 "10000 MNIST-1D signals (`make_dataset`, seed 42): 7000 train / 3000 test",
-                MLP_NOTE,
             ),
             Dataset(
                 "cifar10",
@@ -447,16 +430,6 @@ def execute(task):
     }
 
 
-def _warm_up(threads):
-    """Set torch's threads and pay a first fit's one-off costs outside the timings."""
-    if threads:
-        torch.set_num_threads(threads)
-    X, y = load_digits_data()
-    from cleanlab_pdiff import PDiffClassifier
-
-    PDiffClassifier(max_epochs=2, random_state=0, device="cpu").fit(X[:300], y[:300])
-
-
 def make_tasks(suite, datasets, seeds, methods, device, data_dir, cache_dir):
     """List the suite's tasks, the slowest kinds first (they balance the workers).
 
@@ -536,13 +509,13 @@ def run_tasks(tasks, jobs, threads, progress=True):
 
     try:
         if jobs <= 1:
-            _warm_up(threads)
+            warm_up(threads)
             for position, task in enumerate(tasks):
                 done(position, execute(task))
         else:
             context = multiprocessing.get_context("spawn")
             with concurrent.futures.ProcessPoolExecutor(
-                jobs, mp_context=context, initializer=_warm_up, initargs=(threads,)
+                jobs, mp_context=context, initializer=warm_up, initargs=(threads,)
             ) as pool:
                 futures = {pool.submit(execute, task): i for i, task in enumerate(tasks)}
                 for future in concurrent.futures.as_completed(futures):
@@ -552,29 +525,11 @@ def run_tasks(tasks, jobs, threads, progress=True):
     return rows
 
 
-def write_csv(rows, path):
-    """Write the rows (keys :data:`FIELDS`) to a CSV file, creating its folder."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=FIELDS, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-
-
 def main(argv=None):
-    """Run a suite from the command line.
-
-    Parameters
-    ----------
-    argv : list of str, default=None
-        Arguments; ``None`` reads ``sys.argv``.
-    """
+    """Run a suite with the command-line arguments ``argv`` (None: ``sys.argv[1:]``)."""
     from .render import render_figures, render_markdown, write_page
 
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0]
-    )
+    parser = argument_parser("benchmarks.run", __doc__)
     parser.add_argument("--suite", choices=sorted(SUITES), default="quick")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     parser.add_argument("--out", default="benchmark-out", help="folder of the CSV and cache")
@@ -611,7 +566,6 @@ def main(argv=None):
         "--figures", default=None, help="figure folder (default docs/figures; OUT for smoke)"
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
 
     if torch.device(args.device).type == "cuda" and not torch.cuda.is_available():
@@ -641,8 +595,8 @@ def main(argv=None):
     started = time.perf_counter()
     rows = run_tasks(tasks, jobs, args.threads, progress=not args.no_progress)
     minutes = (time.perf_counter() - started) / 60
-    write_csv(rows, out / f"benchmarks_{args.suite}.csv")
-    command = shlex.join(["python", "-m", "benchmarks.run", *argv])
+    write_csv(rows, out / f"benchmarks_{args.suite}.csv", FIELDS)
+    command = command_line("benchmarks.run", argv)
     figure_paths = render_figures(rows, datasets, figures, prefix=f"benchmarks_{args.suite}")
     generated = render_markdown(
         rows,

@@ -1,16 +1,25 @@
-"""The benchmark suite (benchmarks/run.py): a smoke run of every method, and its parts."""
+"""The benchmark scripts: a smoke run of the suite (benchmarks/run.py), and their parts."""
 
 import csv
+import io
 import math
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from sklearn.datasets import load_digits
 
-from benchmarks import cifar, overhead, render, run
-from benchmarks.methods import METHODS, GCELoss, NoisyData, Schedule, TestAccuracy, run_method
+from benchmarks import cifar, common, label_issues, large_data, overhead, render, run
+from benchmarks.methods import (
+    METHODS,
+    EpochTestAccuracy,
+    GCELoss,
+    NoisyData,
+    Schedule,
+    run_method,
+)
 from cleanlab_pdiff import CNN9, MLP, PDiffClassifier, make_noisy_labels
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -39,13 +48,7 @@ def test_smoke_suite_runs_every_method_and_writes_csv_page_and_figures(tmp_path)
     estimated = {
         row["method"] for row in rows if not math.isnan(float(row["estimated_noise_rate"]))
     }
-    assert estimated == {
-        "cleanlearning",
-        "pdiff_auto",
-        "pdiff_per_class",
-        "pdiff_soft",
-        "pdiff_negative",
-    }
+    assert estimated == {"cleanlearning", "pdiff_auto", "pdiff_per_class"}
     page = (tmp_path / "benchmarks_smoke.md").read_text()
     assert "<!-- BEGIN SMOKE -->" in page and "| P-DIFF auto |" in page
     assert (tmp_path / "benchmarks_smoke_accuracy.png").stat().st_size > 0
@@ -61,7 +64,7 @@ def test_every_method_gives_accuracies_for_the_last_epochs(cell):
 
 
 def test_test_accuracy_callback_leaves_pdiff_training_unchanged(cell):
-    tester = TestAccuracy(cell.X_test, cell.y_test, last=3)
+    tester = EpochTestAccuracy(cell.X_test, cell.y_test, last=3)
     kwargs = {"noise_rate": 0.3, "t_k": 1, "max_epochs": 4, "random_state": 0}
     plain = PDiffClassifier(**kwargs).fit(cell.X, cell.y_noisy)
     watched = PDiffClassifier(callbacks=[tester], **kwargs).fit(cell.X, cell.y_noisy)
@@ -147,7 +150,15 @@ def test_comparison_counts_ties_as_wins():
     result = render.comparison(rows)
     assert result["pdiff_auto", "coteaching"] == (1, 2, [("d", "b", 0.5, 0.6)])
     assert result["pdiff_auto", "cleanlearning"] == (2, 2, [])
-    assert render.median_range([0.5, 0.75, 0.25], 2) == "0.50 (0.25–0.75)"
+
+
+def test_option_effects_compare_each_option_with_pdiff_auto():
+    rows = [
+        {"dataset": "d", "noise": "a", "method": m, "acc_last10": a}
+        for m, a in (("pdiff_auto", 0.5), ("pdiff_per_class", 0.75), ("ce", 0.9))
+    ]
+    assert render.option_effects(rows) == {"pdiff_per_class": [("d", "a", 0.25)]}
+    assert [key for key, method in METHODS.items() if method.option] == ["pdiff_per_class"]
 
 
 DATA = cifar.default_data_dir()
@@ -232,3 +243,103 @@ def test_overhead_table_gives_ratios_to_both_skorch_baselines():
     assert cells[3:] == ["2.700", "0.900 (0.900-0.900)", "1.125 (1.125-1.125)"]
     # A case that did not run (e.g. no rows for it) is left out, not rendered empty.
     assert not any("batch 1024" in line for line in table)
+
+
+def test_median_range_and_select():
+    assert common.median_range([0.5, 0.75, 0.25], 2) == "0.50 (0.25–0.75)"
+    assert common.median_range([0.5, math.nan, 0.25], 2) == "0.38 (0.25–0.50)"
+    assert common.median_range([math.nan]) == common.median_range([]) == "n/a"
+    rows = [{"a": 1, "b": 2}, {"a": 1, "b": 3}, {"a": 2, "b": 3}]
+    assert common.select(rows, a=1) == rows[:2] and common.select(rows, a=1, b=3) == [rows[1]]
+
+
+def test_write_csv_writes_every_field_in_order_and_leaves_out_the_rest(tmp_path):
+    rows = [{"b": 2, "a": 1, "model": object()}, {"a": 3, "b": 4, "model": None}]
+    path = tmp_path / "new" / "rows.csv"
+    common.write_csv(rows, path, ("a", "b"))
+    assert path.read_text().splitlines() == ["a,b", "1,2", "3,4"]
+    fields = run.FIELDS
+    common.write_csv([dict.fromkeys(fields, 0)], path, fields)
+    with path.open() as handle:
+        assert tuple(csv.DictReader(handle).fieldnames) == fields
+
+
+def test_write_section_replaces_only_its_own_markers(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("# T\n\n<!-- BEGIN A -->\nold\n<!-- END A -->\n\nkept\n")
+    common.write_section(page, "new\n", title="T", key="A")
+    common.write_section(page, "b", title="T", key="B")
+    assert page.read_text() == (
+        "# T\n\n<!-- BEGIN A -->\nnew\n<!-- END A -->\n\nkept\n\n"
+        "<!-- BEGIN B -->\nb\n<!-- END B -->\n"
+    )
+
+
+def test_results_page_has_one_marker_pair_per_suite_that_writes_it():
+    text = (Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md").read_text()
+    for suite in run.SUITES:
+        if suite != "smoke":  # the smoke suite writes its own page under --out
+            key = suite.upper()
+            assert text.count(f"<!-- BEGIN {key} -->") == 1, key
+            assert text.count(f"<!-- END {key} -->") == 1, key
+            assert text.index(f"<!-- BEGIN {key} -->") < text.index(f"<!-- END {key} -->")
+
+
+@pytest.mark.parametrize("suite", ["quick", "full"])
+def test_tabular_descriptions_give_the_split_sizes(suite):
+    for dataset in run.SUITES[suite]["datasets"]:
+        if dataset.data.source != "cifar10":
+            data = run.load_data(dataset.data)
+            sizes = f"{data['y'].size} train / {data['y_test'].size} test"
+            assert sizes in dataset.description, dataset.name
+
+
+def test_seeded_seeds_torch_as_pdiff_classifier_does():
+    assert common.torch_seed(3) == int(np.random.RandomState(3).randint(2**31 - 1))
+    state = torch.random.get_rng_state()
+    with common.seeded(3, "cpu"):
+        drawn = torch.rand(3)
+    torch.manual_seed(common.torch_seed(3))
+    torch.testing.assert_close(drawn, torch.rand(3))
+    torch.random.set_rng_state(state)
+
+
+def test_pdiff_cv_runner_flags_what_find_label_issues_cv_flags(cell):
+    params = {"max_epochs": 2, "t_k": 1}
+    issues, quality, seconds = label_issues.run_pdiff_cv(cell.X, cell.y_noisy, 0, **params)
+    clf = PDiffClassifier(noise_rate="auto", random_state=0, **params)
+    np.testing.assert_array_equal(issues, clf.find_label_issues(cell.X, cell.y_noisy, cv=5))
+    assert quality.shape == issues.shape and seconds > 0
+
+
+def test_step_profiler_wraps_functions_and_generators_and_refuses_missing_names():
+    class Owner:
+        def call(self):
+            return 1
+
+        def batches(self):
+            yield from (1, 2)
+
+    profiler = large_data.StepProfiler()
+    profiler.wrap(Owner, "call", "call")
+    profiler.wrap(Owner, "batches", "batches")
+    assert Owner().call() == 1
+    assert list(Owner().batches()) == [1, 2]
+    assert [record["step"] for record in profiler.records] == ["call", "batches"]
+    with pytest.raises(AttributeError, match="'predict' to measure"):
+        profiler.wrap(Owner, "predict", "predict")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="peak RSS reset needs /proc")
+def test_large_data_steps_measure_the_public_seams():
+    spec = {"kind": "steps", "n_samples": 2000, "n_features": 16, "epochs": 1, "threads": 1}
+    result = large_data.run_child({**spec, "batch_size": 256}, log=io.StringIO())
+    steps = [(record["depth"], record["step"]) for record in result["steps"]]
+    assert steps[:5] == [
+        (0, "PDiffClassifier.fit"),
+        (1, "skorch: initialize"),
+        (1, "skorch: fit_loop (training)"),
+        (0, "PDiffClassifier.predict_proba"),
+        (1, "skorch: forward_iter (prediction batches)"),
+    ]

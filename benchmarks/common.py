@@ -1,0 +1,255 @@
+"""Plumbing the benchmark scripts share: seeding, the warm-up fit, and their output.
+
+- :func:`torch_seed` and :func:`seeded`: torch seeded from an integer seed as
+  ``PDiffClassifier(random_state=seed)`` seeds it, so that a method trained
+  outside the estimator starts from the same network;
+- :func:`warm_up`: a first fit's one-off costs, paid before anything is timed;
+- :func:`make_planted`: random features of any size with labels planted in them (the
+  memory and overhead measurements);
+- :func:`select` and :func:`median_range`: result rows picked and summarised;
+- :func:`write_csv` and :func:`write_section`: a results file, and the generated
+  part of a Markdown page;
+- :func:`cpu_name`, :func:`argument_parser` and :func:`command_line`: what ran,
+  and where.
+
+Importing it imports neither torch nor scikit-learn (the functions that need them
+import them): ``benchmarks.large_data`` times those imports in its measured processes.
+"""
+
+import argparse
+import contextlib
+import csv
+import platform
+import shlex
+import sys
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "argument_parser",
+    "command_line",
+    "cpu_name",
+    "make_planted",
+    "median_range",
+    "seeded",
+    "select",
+    "torch_seed",
+    "warm_up",
+    "write_csv",
+    "write_section",
+]
+
+
+def torch_seed(seed):
+    """Return the torch seed that ``PDiffClassifier(random_state=seed)`` uses.
+
+    It is the first integer that NumPy's ``RandomState(seed)`` draws below 2**31 - 1.
+
+    Examples
+    --------
+    >>> torch_seed(0) == torch_seed(0) != torch_seed(1)
+    True
+    """
+    from sklearn.utils import check_random_state
+
+    return int(check_random_state(seed).randint(np.iinfo(np.int32).max))
+
+
+@contextlib.contextmanager
+def seeded(seed, device):
+    """Run the body on private copies of torch's generators, seeded with :func:`torch_seed`.
+
+    The CPU generator and, on CUDA, the device's one are forked and seeded; the
+    caller's states come back on exit.
+
+    Examples
+    --------
+    >>> import torch
+    >>> with seeded(0, "cpu"):
+    ...     first = torch.rand(2)
+    >>> with seeded(0, "cpu"):
+    ...     bool((torch.rand(2) == first).all())
+    True
+    """
+    import torch
+
+    device = torch.device(device)
+    cuda = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda):
+        torch.manual_seed(torch_seed(seed))
+        yield
+
+
+def warm_up(threads=0):
+    """Set torch's threads (0 leaves them) and pay a first fit's one-off costs.
+
+    The first fit in a process imports and initialises what later fits reuse
+    (``torch.optim`` alone imports ``torch._dynamo``); a short fit on 300 digits
+    keeps that out of the timings. It is also the worker initialiser of
+    ``benchmarks.run``'s process pool.
+    """
+    import torch
+
+    from cleanlab_pdiff import PDiffClassifier
+
+    from .data import load_digits_data
+
+    if threads:
+        torch.set_num_threads(threads)
+    X, y = load_digits_data()
+    PDiffClassifier(max_epochs=2, random_state=0, device="cpu").fit(X[:300], y[:300])
+
+
+def make_planted(n_samples, shape, n_classes=10, *, seed=0):
+    """Return standard-normal float32 features and labels planted in them.
+
+    An example's label is the argmax of its first ``n_classes`` features, so a
+    network can learn it and the classes are balanced in expectation.
+
+    Parameters
+    ----------
+    n_samples : int
+        Number of examples.
+    shape : tuple of int
+        Shape of one example, e.g. ``(128,)`` or ``(3, 32, 32)``; it holds at
+        least ``n_classes`` values.
+    n_classes : int, default=10
+        Number of classes.
+    seed : int, default=0
+        Seed of ``numpy.random.default_rng``.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, *shape), float32
+    y : ndarray of shape (n_samples,), int64
+
+    Examples
+    --------
+    >>> X, y = make_planted(5, (2, 3), n_classes=4)
+    >>> X.shape, X.dtype.name, y.dtype.name
+    ((5, 2, 3), 'float32', 'int64')
+    >>> bool((y == X.reshape(5, -1)[:, :4].argmax(axis=1)).all())
+    True
+    """
+    X = np.random.default_rng(seed).standard_normal((n_samples, *shape), dtype=np.float32)
+    y = X.reshape(n_samples, -1)[:, :n_classes].argmax(axis=1).astype(np.int64, copy=False)
+    return X, y
+
+
+def select(rows, **where):
+    """Return the rows (dicts) whose values equal every ``key=value`` given.
+
+    Examples
+    --------
+    >>> select([{"a": 1, "b": 2}, {"a": 1, "b": 3}], a=1, b=3)
+    [{'a': 1, 'b': 3}]
+    """
+    return [row for row in rows if all(row[key] == value for key, value in where.items())]
+
+
+def median_range(values, digits=3):
+    """Format values as ``median (min–max)``, NaNs left out; ``n/a`` when none is left.
+
+    Parameters
+    ----------
+    values : array-like of float
+        One value per seed (or run).
+    digits : int, default=3
+        Decimals.
+
+    Returns
+    -------
+    text : str
+        Just the median for a single value.
+
+    Examples
+    --------
+    >>> median_range([0.5, 0.75, 0.25], 2)
+    '0.50 (0.25–0.75)'
+    >>> median_range([1.0], 1), median_range([float("nan")]), median_range([])
+    ('1.0', 'n/a', 'n/a')
+    """
+    values = np.asarray(values, dtype=float)
+    if values.size == 0 or np.isnan(values).all():
+        return "n/a"
+    lo, mid, hi = np.nanmin(values), np.nanmedian(values), np.nanmax(values)
+    if values.size == 1:
+        return f"{mid:.{digits}f}"
+    return f"{mid:.{digits}f} ({lo:.{digits}f}–{hi:.{digits}f})"
+
+
+def write_csv(rows, path, fields):
+    """Write the rows to a CSV file, one column per field, creating its folder.
+
+    Parameters
+    ----------
+    rows : iterable of dict
+        One per line; keys outside ``fields`` (a fitted model, say) are left out.
+    path : path-like
+        The file.
+    fields : sequence of str
+        The columns, in order.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(fields), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def write_section(path, generated, *, title, key="GENERATED"):
+    """Put generated text between a page's ``BEGIN key``/``END key`` markers, keeping the rest.
+
+    Parameters
+    ----------
+    path : path-like
+        The Markdown page; created with ``title`` if missing. Markers missing from an
+        existing page are appended to it.
+    generated : str
+        Text to place between the markers.
+    title : str
+        Heading of a new page.
+    key : str, default="GENERATED"
+        Name in the markers, so that one page can hold several generated parts.
+    """
+    begin, end = f"<!-- BEGIN {key} -->", f"<!-- END {key} -->"
+    path = Path(path)
+    text = path.read_text() if path.exists() else f"# {title}\n\n"
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        tail = rest.split(end, 1)[1]
+    else:
+        head, tail = text.rstrip("\n") + "\n\n", "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"{head}{begin}\n{generated.rstrip(chr(10))}\n{end}{tail}")
+
+
+def cpu_name():
+    """Return the processor's model name, as /proc/cpuinfo gives it where it can."""
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def argument_parser(module, doc):
+    """Return the parser of ``python -m <module>``, described by ``doc``'s first paragraph."""
+    return argparse.ArgumentParser(prog=f"python -m {module}", description=doc.split("\n\n")[0])
+
+
+def command_line(module, argv):
+    """Return the command that ran ``python -m <module>`` with ``argv`` (None: ``sys.argv``).
+
+    Examples
+    --------
+    >>> command_line("benchmarks.run", ["--suite", "smoke"])
+    'python -m benchmarks.run --suite smoke'
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    return shlex.join(["python", "-m", module, *argv])
