@@ -339,7 +339,16 @@ def _labels(column, label_column, source):
     if pd.api.types.is_bool_dtype(column):
         y = column.astype(str).to_numpy(dtype=object)
     elif pd.api.types.is_integer_dtype(column):
-        y = column.to_numpy(dtype=np.int64)
+        values = column.to_numpy()
+        # uint64 values above int64's range would wrap around to negative labels.
+        too_big = values > np.iinfo(np.int64).max if values.dtype.kind == "u" else None
+        if too_big is not None and too_big.any():
+            raise DataError(
+                f"label column '{label_column}' in {source} holds {values[too_big][0]} at row "
+                f"{np.flatnonzero(too_big)[0]}; numeric labels must fit in a 64-bit signed "
+                f"integer, or use strings."
+            )
+        y = values.astype(np.int64)
     elif pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_complex_dtype(column):
         values = column.to_numpy(dtype=np.float64)
         # Beyond 2**53 a float can't tell neighbouring integers apart.

@@ -1,9 +1,11 @@
 """Test-wide settings.
 
 Hypothesis draws its examples from a fixed seed by default, so that a run of the suite (and
-CI) is reproducible: a failure is a real regression, not a new draw. Explore fresh examples
-with ``HYPOTHESIS_PROFILE=explore python -m pytest tests/test_fuzz.py tests/test_cli_fuzz.py
-tests/test_properties.py``, and pin whatever it finds as an ``@example``.
+CI) is reproducible: a failure is a real regression, not a new draw. The fixed draws are a
+regression sample, a few dozen per property, sized to keep the suite fast. Explore fresh
+examples with ``HYPOTHESIS_PROFILE=explore python -m pytest tests/test_fuzz.py
+tests/test_cli_fuzz.py tests/test_properties.py`` (each run draws anew: repeat it to explore
+more), and pin whatever it finds as an ``@example``.
 """
 
 import os

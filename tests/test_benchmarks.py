@@ -285,7 +285,7 @@ def test_results_page_has_one_marker_pair_per_suite_that_writes_it():
             assert text.index(f"<!-- BEGIN {key} -->") < text.index(f"<!-- END {key} -->")
 
 
-@pytest.mark.parametrize("suite", ["quick", "full"])
+@pytest.mark.parametrize("suite", ["quick", pytest.param("full", marks=pytest.mark.slow)])
 def test_tabular_descriptions_give_the_split_sizes(suite):
     for dataset in run.SUITES[suite]["datasets"]:
         if dataset.data.source != "cifar10":

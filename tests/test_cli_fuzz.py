@@ -291,7 +291,7 @@ JUNK_TEXT = st.text(
 ).map(str.encode)
 
 
-@settings(max_examples=100, **FUZZ)
+@settings(max_examples=40, **FUZZ)
 @given(
     fmt=st.sampled_from(["csv", "tsv", "csv.bz2", "parquet", "parquet-plain", "npz"]),
     head=st.sampled_from(MAGIC),
@@ -304,7 +304,7 @@ def test_random_bytes_are_refused(workdir, fmt, head, body, tail):
         check_cli(write_bytes(tmp, fmt, head + body + tail), must_fail=True)
 
 
-@settings(max_examples=80, **FUZZ)
+@settings(max_examples=30, **FUZZ)
 @given(fmt=st.sampled_from(list(SUFFIXES)), cut=st.floats(0, 1, exclude_max=True))
 def test_cut_files_are_refused_or_read_whole_rows(workdir, fmt, cut):
     data = BASE_BYTES[fmt]
@@ -315,14 +315,14 @@ def test_cut_files_are_refused_or_read_whole_rows(workdir, fmt, cut):
         )
 
 
-@settings(max_examples=80, **FUZZ)
+@settings(max_examples=30, **FUZZ)
 @given(fmt=st.sampled_from(["csv", "tsv", "csv.bz2"]), edits=EDITS)
 def test_corrupted_text_files(workdir, fmt, edits):
     with fresh_dir(workdir) as tmp:
         check_cli(write_bytes(tmp, fmt, corrupt(BASE_BYTES[fmt], edits)))
 
 
-@settings(max_examples=60, **FUZZ)
+@settings(max_examples=25, **FUZZ)
 @given(fmt=st.sampled_from(["csv.gz", "csv.xz", "csv.zip"]), edits=EDITS)
 @example(fmt="csv.gz", edits=[_deflate_block_type_edit(BASE_BYTES["csv.gz"], 10)])
 @example(fmt="csv.xz", edits=[(0, 1)])
@@ -354,7 +354,7 @@ def pandas_metadata(draw):
     return json.dumps(metadata)
 
 
-@settings(max_examples=80, **FUZZ)
+@settings(max_examples=30, **FUZZ)
 @given(
     fmt=st.sampled_from(["parquet", "parquet-plain"]),
     edits=st.one_of(st.just([]), EDITS),
@@ -373,7 +373,7 @@ def test_corrupted_parquet(workdir, fmt, edits, metadata):
         check_cli(write_bytes(tmp, fmt, corrupt(data, edits)))
 
 
-@settings(max_examples=80, **FUZZ)
+@settings(max_examples=30, **FUZZ)
 @given(fmt=st.sampled_from(["npz", "npz-deflated"]), edits=EDITS)
 @example(fmt="npz", edits=[_zip_method_edit(BASE_BYTES["npz"])])
 @example(
@@ -552,7 +552,7 @@ def malformed_csv(draw):
     return fmt, render(sheet), must_fail or _ragged_must_fail(sheet)
 
 
-@settings(max_examples=100, **FUZZ)
+@settings(max_examples=40, **FUZZ)
 @given(case=malformed_csv())
 def test_malformed_csv(workdir, case):
     fmt, data, must_fail = case
@@ -560,7 +560,7 @@ def test_malformed_csv(workdir, case):
         check_cli(write_bytes(tmp, fmt, data), must_fail=must_fail)
 
 
-@settings(max_examples=40, **FUZZ)
+@settings(max_examples=20, **FUZZ)
 @given(table=tables(), fmt=st.sampled_from(["csv", "tsv"]), data=st.data())
 @example(table=pd.DataFrame({"f0": [0.0, 1, 2, 3], LABEL: [0, 0, 1, 1]}), fmt="csv", data=None)
 def test_repeated_csv_column_names_are_refused(workdir, table, fmt, data):
@@ -572,9 +572,12 @@ def test_repeated_csv_column_names_are_refused(workdir, table, fmt, data):
         check_cli(path, must_fail=True)
 
 
-@settings(max_examples=40, **FUZZ)
+@settings(max_examples=20, **FUZZ)
 @given(table=tables(label_kinds=("int",)), data=st.data())
 @example(table=pd.DataFrame({"f0": [0.0, 1, 2, 3, 4, 5], LABEL: [0, 0, 1, 1, 2, 2]}), data=None)
+@example(  # 2**63 is read as uint64; it once wrapped around to -2**63 as an int64 label
+    table=pd.DataFrame({"f0": [0.0, 0, 0, 0], LABEL: [0, 0, 1, 1]}), data=["9223372036854775808"]
+)
 def test_non_finite_or_huge_numeric_labels(workdir, table, data):
     classes = sorted(set(table[LABEL]))
     huge = [
@@ -590,6 +593,8 @@ def test_non_finite_or_huge_numeric_labels(workdir, table, data):
     ]
     if data is None:
         replace = {1: "inf", 2: "-inf"}
+    elif isinstance(data, list):
+        replace = dict(zip(classes[-len(data) :], data, strict=False))
     else:
         values = data.draw(st.lists(st.sampled_from(huge), min_size=1, max_size=2, unique=True))
         replace = dict(zip(classes[-len(values) :], values, strict=False))
@@ -618,7 +623,7 @@ def write_table(table, path):
         )
 
 
-@settings(max_examples=40, **FUZZ)
+@settings(max_examples=20, **FUZZ)
 @given(table=tables(), fmt=st.sampled_from(["csv", "parquet", "npz"]), data=st.data())
 @example(table=BASE, fmt="csv", data=None)
 def test_extreme_feature_values(workdir, table, fmt, data):
@@ -788,7 +793,7 @@ def malformed_npz(draw):
     return arrays, draw(st.booleans()), must_fail
 
 
-@settings(max_examples=100, **FUZZ)
+@settings(max_examples=40, **FUZZ)
 @given(case=malformed_npz())
 def test_malformed_npz(workdir, case):
     arrays, compress, must_fail = case
@@ -798,7 +803,7 @@ def test_malformed_npz(workdir, case):
         check_cli(path, must_fail=must_fail)
 
 
-@settings(max_examples=40, **FUZZ)
+@settings(max_examples=20, **FUZZ)
 @given(
     foreign=st.lists(
         st.tuples(
@@ -904,7 +909,7 @@ def malformed_parquet(draw):
     return pa.Table.from_arrays(columns, names=names), must_fail
 
 
-@settings(max_examples=60, **FUZZ)
+@settings(max_examples=25, **FUZZ)
 @given(case=malformed_parquet(), compression=st.sampled_from(["snappy", "none"]))
 def test_malformed_parquet(workdir, case, compression):
     table, must_fail = case

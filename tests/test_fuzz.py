@@ -286,7 +286,7 @@ def malformed_sample_weight(draw):
 # Tests -------------------------------------------------------------------------------------------
 
 
-@settings(max_examples=60, **FUZZ)
+@settings(max_examples=25, **FUZZ)
 @given(case=MALFORMED_X)
 def test_fit_rejects_malformed_X(data, case):
     X, match = case
@@ -296,7 +296,7 @@ def test_fit_rejects_malformed_X(data, case):
     assert not hasattr(clf, "net_")
 
 
-@settings(max_examples=60, **FUZZ)
+@settings(max_examples=25, **FUZZ)
 @given(case=malformed_y_for_fit())
 def test_fit_rejects_malformed_y(data, case):
     y, match = case
@@ -306,7 +306,7 @@ def test_fit_rejects_malformed_y(data, case):
     assert not hasattr(clf, "net_")
 
 
-@settings(max_examples=30, **FUZZ)
+@settings(max_examples=15, **FUZZ)
 @given(case=mismatched_lengths())
 def test_fit_rejects_mismatched_lengths(case):
     X, y = case
@@ -314,7 +314,7 @@ def test_fit_rejects_mismatched_lengths(case):
         PDiffClassifier(**FAST).fit(X, y)
 
 
-@settings(max_examples=40, **FUZZ)
+@settings(max_examples=20, **FUZZ)
 @given(case=malformed_sample_weight())
 def test_fit_rejects_malformed_sample_weight(data, case):
     weight, match = case
@@ -324,7 +324,7 @@ def test_fit_rejects_malformed_sample_weight(data, case):
     assert not hasattr(clf, "net_")
 
 
-@settings(max_examples=60, **FUZZ)
+@settings(max_examples=25, **FUZZ)
 @given(case=MALFORMED_X)
 def test_predict_proba_rejects_malformed_X(fitted, case):
     X, match = case
@@ -332,7 +332,7 @@ def test_predict_proba_rejects_malformed_X(fitted, case):
         fitted.predict_proba(X)
 
 
-@settings(max_examples=40, **FUZZ)
+@settings(max_examples=20, **FUZZ)
 @given(case=MALFORMED_X)
 def test_label_quality_scores_rejects_malformed_X(fitted, data, case):
     X, match = case
@@ -340,7 +340,7 @@ def test_label_quality_scores_rejects_malformed_X(fitted, data, case):
         fitted.label_quality_scores(X, data[1])
 
 
-@settings(max_examples=60, **FUZZ)
+@settings(max_examples=25, **FUZZ)
 @given(case=malformed_y_for_scoring())
 def test_label_quality_scores_rejects_malformed_y(fitted, data, case):
     y, match = case
@@ -348,7 +348,7 @@ def test_label_quality_scores_rejects_malformed_y(fitted, data, case):
         fitted.label_quality_scores(data[0], y)
 
 
-@settings(max_examples=30, **FUZZ)
+@settings(max_examples=15, **FUZZ)
 @given(case=mismatched_lengths())
 def test_label_quality_scores_rejects_mismatched_lengths(fitted, case):
     X, y = case
@@ -369,7 +369,7 @@ def datetime_X(draw):
 
 
 @pytest.mark.parametrize("method", ["fit", "predict_proba", "label_quality_scores"])
-@settings(max_examples=30, phases=[Phase.explicit, Phase.generate], **FUZZ)
+@settings(max_examples=15, phases=[Phase.explicit, Phase.generate], **FUZZ)
 @given(X=datetime_X())
 def test_datetime_X_is_rejected(fitted, data, method, X):
     calls = {

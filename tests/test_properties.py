@@ -67,7 +67,7 @@ def _counts(batch_list):
     return hist
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(window=st.integers(1, 6), noise_rate=NOISE_RATE, run=batches())
 def test_window_histogram_is_the_count_of_the_last_window_batches(window, noise_rate, run):
     pdiff = PDiff(window, noise_rate, t_k=2)
@@ -77,7 +77,7 @@ def test_window_histogram_is_the_count_of_the_last_window_batches(window, noise_
         np.testing.assert_array_equal(pdiff.hist.numpy(), _counts(recent), err_msg=f"step {step}")
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(
     window=st.integers(1, 6),
     noise_rate=NOISE_RATE,
@@ -111,7 +111,7 @@ HISTOGRAM = hnp.arrays(
 ).filter(lambda h: h.sum() > 0)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(hist=HISTOGRAM, rates=st.lists(st.floats(0.0, 0.999), min_size=2, max_size=6))
 def test_threshold_bin_is_monotone_in_the_drop_rate(hist, rates):
     hist = torch.from_numpy(hist)
@@ -124,13 +124,13 @@ def test_threshold_bin_is_monotone_in_the_drop_rate(hist, rates):
     assert as_tensors == thresholds
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(hist=HISTOGRAM)
 def test_threshold_bin_at_rate_zero_is_the_first_bin_with_mass(hist):
     assert int(threshold_bin(torch.from_numpy(hist), 0.0)) == int(np.flatnonzero(hist)[0])
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(window=st.integers(1, 6), t_k=st.integers(0, 4), run=batches(min_size=1, max_size=20))
 def test_drop_rate_zero_drops_nothing(window, t_k, run):
     pdiff = PDiff(window, 0.0, t_k=t_k)
@@ -143,7 +143,7 @@ def test_drop_rate_zero_drops_nothing(window, t_k, run):
         assert (kept[has_mass] == 1).all(), f"step {step}"
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(
     data=st.data(),
     window=st.integers(1, 6),
@@ -186,7 +186,7 @@ def runs(draw):
     return config, [(d, w, e) for (d, w), e in zip(steps, epochs, strict=True)]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(run=runs())
 def test_pdiff_agrees_with_the_numpy_reference_step_by_step(run):
     config, steps = run

@@ -337,6 +337,7 @@ def test_bad_n_jobs_raises(three_classes_200x8_noisy, n_jobs, error, match):
         PDiffClassifier(**FAST).find_label_issues(X, y, cv=2, n_jobs=n_jobs)
 
 
+@pytest.mark.slow  # starts two worker processes, each importing torch
 def test_workers_of_joblib_s_default_backend_use_their_share_of_the_cpus():
     # The documented claim: loky limits each worker's OpenMP threads, which torch follows.
     from joblib import Parallel, cpu_count, delayed
