@@ -36,8 +36,11 @@ __all__ = [
     "default_data_dir",
     "kmeans_features",
     "load_cifar10n",
+    "load_embedded",
     "paper_cnn",
     "read_human_labels",
+    "read_images",
+    "train_file_names",
     "small_cnn",
 ]
 
@@ -88,8 +91,8 @@ def read_human_labels(path):
     return {key: np.asarray(value, dtype=np.int64) for key, value in labels.items()}
 
 
-def _file_names(clean_label):
-    """Archive path of each canonical training index."""
+def train_file_names(clean_label):
+    """Return the archive path of each canonical training index (an object array)."""
     names = np.empty(clean_label.size, dtype=object)
     for c, folder in enumerate(CLASSES):
         (rows,) = np.nonzero(clean_label == c)
@@ -97,8 +100,23 @@ def _file_names(clean_label):
     return names
 
 
-def _read_images(archive_path, names, size):
-    """Decode the named JPEG members, in the order given, to (N, 3, size, size) float32."""
+def read_images(archive_path, names, size=32):
+    """Decode the named JPEG members of the archive, in the order given, to uint8 RGB.
+
+    Parameters
+    ----------
+    archive_path : path-like
+        ``cifar10-jpeg.tar.gz``.
+    names : sequence of str
+        Member names, e.g. ``train/cat/0042.jpg``.
+    size : int, default=32
+        Side of the returned images; below 32 they are shrunk with a box filter
+        (averaging pixel blocks).
+
+    Returns
+    -------
+    images : ndarray of shape (len(names), size, size, 3), uint8
+    """
     wanted = {name: row for row, name in enumerate(names)}
     images = np.zeros((len(names), size, size, 3), dtype=np.uint8)
     found = 0
@@ -117,6 +135,11 @@ def _read_images(archive_path, names, size):
         raise FileNotFoundError(
             f"{archive_path} lacks {len(names) - found} of the {len(names)} images asked for."
         )
+    return images
+
+
+def _standardised_pixels(images):
+    """uint8 (N, H, W, 3) -> float32 (N, 3, H, W) standardised with :data:`MEAN`, :data:`STD`."""
     pixels = (images.astype(np.float32) / 255 - MEAN) / STD
     return np.ascontiguousarray(pixels.transpose(0, 3, 1, 2))
 
@@ -181,8 +204,8 @@ def load_cifar10n(n_train, n_test, *, data_dir=None, size=32, seed=0, cache_dir=
             X_train, X_test = stored["X_train"], stored["X_test"]
     else:
         test_names = [f"test/{CLASSES[row // 1000]}/{row % 1000:04d}.jpg" for row in test_rows]
-        names = [*_file_names(clean)[index], *test_names]
-        pixels = _read_images(data_dir / ARCHIVE, names, size)
+        names = [*train_file_names(clean)[index], *test_names]
+        pixels = _standardised_pixels(read_images(data_dir / ARCHIVE, names, size))
         X_train, X_test = pixels[:n_train], pixels[n_train:]
         if cache is not None:
             cache.parent.mkdir(parents=True, exist_ok=True)
@@ -194,6 +217,74 @@ def load_cifar10n(n_train, n_test, *, data_dir=None, size=32, seed=0, cache_dir=
         "index": index,
         "X_test": X_test,
         "y_test": y_test,
+    }
+
+
+def load_embedded(n_train, n_test, data_dir=None, cache_dir=None, *, progress=True):
+    """Load CIFAR-10 images embedded by the pretrained EfficientNet-Lite0, with CIFAR-10N labels.
+
+    The training images are the last ``n_train / 10`` files of each class folder
+    (10,000: files 4000-4999), the test images the last ``n_test / 10`` of each
+    test class folder (2000: files 0800-0999). Each is embedded once by
+    :func:`cleanlab_pdiff.embeddings.embed_images` (96 px, 1280 features), with a
+    progress bar; the features are kept in ``cache_dir`` and standardised with the
+    training images' mean and standard deviation.
+
+    Parameters
+    ----------
+    n_train : int
+        Training images, a multiple of 10 up to 50,000.
+    n_test : int
+        Test images, a multiple of 10 up to 10,000.
+    data_dir : path-like, default=None
+        Folder of the archive and the label file; ``None`` is :func:`default_data_dir`.
+    cache_dir : path-like, default=None
+        Where the embeddings are kept; ``None`` embeds every time.
+    progress : bool, default=True
+        Show the embedding's progress bar.
+
+    Returns
+    -------
+    data : dict
+        ``X_train``, ``y_train`` (clean labels), ``noisy`` (the CIFAR-10N label sets),
+        ``index`` (canonical training indices), ``X_test``, ``y_test``.
+    """
+    from cleanlab_pdiff.embeddings import embed_images
+
+    for name, n, total in (("n_train", n_train, 50_000), ("n_test", n_test, 10_000)):
+        if not 10 <= n <= total or n % 10:
+            raise ValueError(f"{name} must be a multiple of 10 in [10, {total}], got {n!r}.")
+    data_dir = Path(default_data_dir() if data_dir is None else data_dir)
+    labels = read_human_labels(data_dir / LABEL_FILE)
+    clean = labels["clean_label"]
+    per_train, per_test = n_train // 10, n_test // 10
+    # The k-th occurrence of a class in canonical order is its file k (the data README).
+    index = np.concatenate([np.flatnonzero(clean == c)[-per_train:] for c in range(len(CLASSES))])
+    test_names = [
+        f"test/{folder}/{k:04d}.jpg" for folder in CLASSES for k in range(1000 - per_test, 1000)
+    ]
+    cache = None
+    if cache_dir is not None:
+        cache = Path(cache_dir) / f"cifar10_efficientnet-lite0_96px_{n_train}_{n_test}.npz"
+    if cache is not None and cache.exists():
+        with np.load(cache) as stored:
+            features = stored["features"]
+    else:
+        images = read_images(data_dir / ARCHIVE, [*train_file_names(clean)[index], *test_names])
+        features = embed_images(images, progress=progress)
+        if cache is not None:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(cache, features=features)
+    X_train, X_test = features[:n_train], features[n_train:]
+    mean, std = X_train.mean(axis=0), X_train.std(axis=0)
+    std[std == 0] = 1
+    return {
+        "X_train": (X_train - mean) / std,
+        "y_train": clean[index],
+        "noisy": {name: labels[key][index] for name, key in HUMAN_LABELS.items()},
+        "index": index,
+        "X_test": (X_test - mean) / std,
+        "y_test": np.repeat(np.arange(len(CLASSES)), per_test),
     }
 
 

@@ -35,7 +35,6 @@ import sklearn
 import torch
 from cleanlab.filter import find_label_issues
 from cleanlab.rank import get_label_quality_scores
-from sklearn.metrics import precision_recall_fscore_support, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 import cleanlab_pdiff
@@ -46,6 +45,7 @@ from .common import (
     argument_parser,
     command_line,
     cpu_name,
+    detection_scores,
     median_range,
     select,
     warm_up,
@@ -72,6 +72,7 @@ FIELDS = (
     "seed",
     "method",
     "auroc",
+    "average_precision",
     "precision",
     "recall",
     "f1",
@@ -81,40 +82,6 @@ FIELDS = (
     "estimated_noise_rate",
     "seconds",
 )
-
-
-def mask_scores(flipped, issues, quality):
-    """Score a flagged mask, and a quality ranking, against the flipped mask.
-
-    Parameters
-    ----------
-    flipped : ndarray of shape (n_samples,), bool
-        True where the given label was flipped.
-    issues : ndarray of shape (n_samples,), bool
-        True where a method flags a label issue.
-    quality : ndarray of shape (n_samples,) or None
-        Label quality, lower = more likely flipped; ``None`` gives a NaN AUROC.
-
-    Returns
-    -------
-    scores : dict
-        ``auroc`` (of ``-quality``), ``precision``, ``recall``, ``f1`` (0
-        when nothing is flagged), ``n_flagged``, ``n_flipped`` and
-        ``flagged_share``.
-    """
-    precision, recall, f1, _ = precision_recall_fscore_support(
-        flipped, issues, average="binary", zero_division=0
-    )
-    auroc = np.nan if quality is None else roc_auc_score(flipped, -quality)
-    return {
-        "auroc": float(auroc),
-        "precision": float(precision),
-        "recall": float(recall),
-        "f1": float(f1),
-        "n_flagged": int(issues.sum()),
-        "n_flipped": int(flipped.sum()),
-        "flagged_share": float(issues.mean()),
-    }
 
 
 def run_single_pdiff(X, y_noisy, seed, **params):
@@ -265,7 +232,9 @@ def run_benchmark(datasets, seeds, params, log=sys.stderr):
                         "noise_rate": rate,
                         "seed": seed,
                         "method": method,
-                        **mask_scores(flipped, issues, quality),
+                        **detection_scores(flipped, issues, quality),
+                        "n_flagged": int(issues.sum()),
+                        "n_flipped": int(flipped.sum()),
                         "estimated_noise_rate": estimate[0] if estimate else np.nan,
                         "seconds": seconds,
                     }

@@ -27,6 +27,8 @@ from cleanlab.experimental.coteaching import (
     forget_rate_scheduler,
     loss_coteaching,
 )
+from cleanlab.filter import find_label_issues
+from cleanlab.rank import get_label_quality_scores
 from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback, LRScheduler
 from torch import nn
@@ -34,6 +36,7 @@ from torch.nn import functional as F
 from torch.optim.lr_scheduler import MultiStepLR
 
 from cleanlab_pdiff import PDiffClassifier
+from cleanlab_pdiff.label_issues import cross_val_pred_probs
 from cleanlab_pdiff.loader import batch_loader
 from cleanlab_pdiff.recording import DeltaRecorder
 
@@ -233,18 +236,26 @@ def _pdiff_classifier(data, schedule, seed, device, callbacks=(), **params):
     )
 
 
-def _result(accuracies, fit_seconds, estimate=math.nan, model=None):
-    """Return a runner's result dict; ``fit_seconds`` excludes the test evaluations."""
+def _result(accuracies, fit_seconds, estimate=math.nan, model=None, quality=None, issues=None):
+    """Return a runner's result dict; ``fit_seconds`` excludes the test evaluations.
+
+    ``quality`` (lower = more likely mislabelled) and ``issues`` (a boolean mask)
+    are the method's per-example verdicts, for the methods that give them.
+    """
     return {
         "acc_last": float(np.mean(accuracies)),
         "acc_final": float(accuracies[-1]),
         "estimated_noise_rate": float(estimate),
         "fit_seconds": fit_seconds,
         "model": model,
+        "quality": quality,
+        "issues": issues,
     }
 
 
-def run_pdiff(data, schedule, seed, device, *, record=False, clean_only=False, **params):
+def run_pdiff(
+    data, schedule, seed, device, *, record=False, clean_only=False, true_labels=False, **params
+):
     """Train a :class:`~cleanlab_pdiff.PDiffClassifier`; ``params`` are its options.
 
     Parameters
@@ -262,6 +273,8 @@ def run_pdiff(data, schedule, seed, device, *, record=False, clean_only=False, *
         fitted classifier as ``model`` (for the delta figure).
     clean_only : bool, default=False
         Train on the examples whose given label is the true one only (the oracle).
+    true_labels : bool, default=False
+        Train on every example with its true label (the oracle of real noise).
     **params
         ``noise_rate``, ``per_class``, ... of the classifier. ``noise_rate="true"``
         means the cell's actual noise rate.
@@ -270,9 +283,10 @@ def run_pdiff(data, schedule, seed, device, *, record=False, clean_only=False, *
     -------
     result : dict
         ``acc_last``, ``acc_final``, ``estimated_noise_rate`` (``noise_rate_`` with
-        ``"auto"``, else NaN), ``fit_seconds``, ``model``.
+        ``"auto"``, else NaN), ``fit_seconds``, ``model``, and ``quality``
+        (``training_label_quality_``) and ``issues`` (``label_issues_``).
     """
-    X, y = data.X, data.y_noisy
+    X, y = data.X, data.y_true if true_labels else data.y_noisy
     if clean_only:
         keep = data.y_noisy == data.y_true
         X, y = X[keep], y[keep]
@@ -286,8 +300,15 @@ def run_pdiff(data, schedule, seed, device, *, record=False, clean_only=False, *
     start = time.perf_counter()
     clf.fit(X, y)
     seconds = time.perf_counter() - start
-    estimate = clf.noise_rate_ if params.get("noise_rate") == "auto" else math.nan
-    return _result(tester.accuracies_, seconds - tester.seconds_, estimate, clf if record else None)
+    estimate = clf.noise_rate_ if isinstance(clf.noise_rate, str) else math.nan
+    return _result(
+        tester.accuracies_,
+        seconds - tester.seconds_,
+        estimate,
+        clf if record else None,
+        clf.training_label_quality_,
+        clf.label_issues_,
+    )
 
 
 def run_gce(data, schedule, seed, device, *, record=False, q=0.7):
@@ -477,7 +498,50 @@ def run_cleanlearning(data, schedule, seed, device, *, record=False):
         seconds = time.perf_counter() - start
     finally:
         np.random.set_state(state)  # noqa: NPY002
-    return _result(tester.accuracies_, seconds - tester.seconds_, issues["is_label_issue"].mean())
+    return _result(
+        tester.accuracies_,
+        seconds - tester.seconds_,
+        issues["is_label_issue"].mean(),
+        quality=issues["label_quality"].to_numpy(),
+        issues=issues["is_label_issue"].to_numpy(),
+    )
+
+
+def run_cv_recipe(data, schedule, seed, device, *, record=False, folds=5):
+    """Find label issues with cleanlab's standard recipe: K-fold plain training, then its filter.
+
+    ``cross_val_predict`` of ``PDiffClassifier(noise_rate=0.0, ...)`` on ``folds``
+    stratified folds (``cleanlab_pdiff.label_issues.cross_val_pred_probs``), then
+    ``cleanlab.filter.find_label_issues`` on the out-of-fold probabilities; the
+    quality is their ``self_confidence``. It trains no final model: no accuracy.
+
+    Parameters
+    ----------
+    data : NoisyData
+        The cell's data.
+    schedule : Schedule
+        Shared training settings.
+    seed : int
+        ``random_state`` of the classifiers (and of the folds).
+    device : str
+        Torch device.
+    record : bool, default=False
+        Unused.
+    folds : int, default=5
+        Number of folds.
+
+    Returns
+    -------
+    result : dict
+        As :func:`run_pdiff`'s, with NaN accuracies; the estimate is the share flagged.
+    """
+    clf = _pdiff_classifier(data, schedule, seed, device, noise_rate=0.0)
+    start = time.perf_counter()
+    labels, pred_probs = cross_val_pred_probs(clf, data.X, data.y_noisy, cv=folds)
+    issues = find_label_issues(labels, pred_probs)
+    seconds = time.perf_counter() - start
+    quality = get_label_quality_scores(labels, pred_probs, method="self_confidence")
+    return _result([math.nan], seconds, issues.mean(), quality=quality, issues=issues)
 
 
 @dataclass(frozen=True)
@@ -499,12 +563,19 @@ METHODS = {
     "gce": Method("GCE (q=0.7)", run_gce),
     "cleanlearning": Method("CleanLearning", run_cleanlearning),
     "pdiff_true": Method("P-DIFF, true rate", run_pdiff, {"noise_rate": "true"}),
-    "pdiff_auto": Method("P-DIFF auto", run_pdiff, {"noise_rate": "auto"}),
+    "pdiff_auto": Method("P-DIFF auto (the default)", run_pdiff, {"noise_rate": "auto"}),
+    "pdiff_paper": Method(
+        "P-DIFF paper, online estimate", run_pdiff, {"noise_rate": "auto", "probe_folds": 0}
+    ),
     "pdiff_per_class": Method(
         "P-DIFF auto, per_class", run_pdiff, {"noise_rate": "auto", "per_class": True}, option=True
     ),
+    "cv_recipe": Method("cleanlab 5-fold recipe", run_cv_recipe),
     "oracle": Method(
         "oracle (clean examples only)", run_pdiff, {"noise_rate": 0.0, "clean_only": True}
+    ),
+    "oracle_labels": Method(
+        "oracle (clean labels)", run_pdiff, {"noise_rate": 0.0, "true_labels": True}
     ),
 }
 

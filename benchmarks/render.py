@@ -24,8 +24,23 @@ STYLES = {
     "pdiff_true": ("tab:red", "-"),
     "pdiff_auto": ("tab:purple", "-"),
     "pdiff_per_class": ("tab:brown", "--"),
+    "pdiff_paper": ("tab:pink", "--"),
+    "cv_recipe": ("tab:olive", "--"),
     "oracle": ("black", ":"),
+    "oracle_labels": ("black", ":"),
 }
+#: Methods trained on clean labels: the ceiling, left out of "best".
+ORACLES = ("oracle", "oracle_labels")
+#: Detection columns of the real-noise tables: (CSV field, heading).
+DETECTION = (
+    ("estimated_noise_rate", "estimated rate"),
+    ("auroc", "AUROC"),
+    ("average_precision", "AP"),
+    ("precision", "precision"),
+    ("recall", "recall"),
+    ("f1", "F1"),
+    ("fit_seconds", "fit s"),
+)
 #: Methods P-DIFF is measured against in the summary, and the P-DIFF rows measured.
 RIVALS = ("coteaching", "cleanlearning", "gce", "ce")
 CONTENDERS = ("pdiff_auto", "pdiff_true")
@@ -148,7 +163,7 @@ def _summary_table(rows, dataset):
         candidates = [
             medians[dataset, noise, m]
             for m in methods
-            if m != "oracle" and (dataset, noise, m) in medians
+            if m not in ORACLES and not np.isnan(medians.get((dataset, noise, m), np.nan))
         ]
         best[noise] = max(candidates) if candidates else None
     for method in methods:
@@ -156,10 +171,97 @@ def _summary_table(rows, dataset):
         for noise in noises:
             cell = select(rows, dataset=dataset, noise=noise, method=method)
             text = median_range(_values(cell, "acc_last10"))
-            if cell and method != "oracle" and medians[dataset, noise, method] == best[noise]:
+            if cell and method not in ORACLES and medians[dataset, noise, method] == best[noise]:
                 text = f"**{text}**"
             cells.append(text)
         lines.append(f"| {METHODS[method].label} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _detects(rows, method):
+    return any(not np.isnan(row["flagged_share"]) for row in select(rows, method=method))
+
+
+def _detection_table(rows, dataset):
+    """Label issues found, per label set and method: medians (min–max) over seeds."""
+    lines = [
+        "| labels (true rate) | method | " + " | ".join(h for _, h in DETECTION) + " |",
+        "|---|---|" + "---|" * len(DETECTION),
+    ]
+    for noise in _noise_order(rows, dataset):
+        cells = select(rows, dataset=dataset, noise=noise)
+        actual = median_range(_values(cells, "actual_noise_rate"))
+        for method in _methods(rows):
+            cell = select(cells, method=method)
+            if cell and _detects(rows, method):
+                values = [
+                    median_range(_values(cell, key), 1 if key == "fit_seconds" else 3)
+                    for key, _ in DETECTION
+                ]
+                lines.append(
+                    f"| {noise} ({actual}) | {METHODS[method].label} | " + " | ".join(values) + " |"
+                )
+    return lines
+
+
+def real_noise_checks(rows, dataset, one_run="pdiff_auto", recipe="cv_recipe"):
+    """Check the real-noise targets on medians over seeds: one text line per label set.
+
+    One P-DIFF run (``one_run``) against cleanlab's K-fold recipe on every noisy
+    label set (AUROC, F1, wall time, the estimate's distance to the true rate);
+    on clean labels its estimate; its accuracy against plain training and against
+    the best of Co-teaching, GCE and CleanLearning.
+
+    Parameters
+    ----------
+    rows : list of dict
+        CSV rows.
+    dataset : str
+        The dataset.
+    one_run, recipe : str, default="pdiff_auto", "cv_recipe"
+        Method keys.
+
+    Returns
+    -------
+    lines : list of str
+    """
+    medians = {
+        key: cell_medians(select(rows, dataset=dataset), key)
+        for key in (
+            "acc_last10",
+            "auroc",
+            "f1",
+            "fit_seconds",
+            "estimated_noise_rate",
+            "actual_noise_rate",
+        )
+    }
+    lines = []
+    for noise in _noise_order(rows, dataset):
+
+        def m(key, method, noise=noise):
+            return medians[key].get((dataset, noise, method), np.nan)
+
+        true = m("actual_noise_rate", one_run)
+        estimate = m("estimated_noise_rate", one_run)
+        rivals = {r: m("acc_last10", r) for r in ("coteaching", "gce", "cleanlearning")}
+        rivals = {r: v for r, v in rivals.items() if not np.isnan(v)}
+        best = max(rivals, key=rivals.get) if rivals else None
+        text = (
+            f"- {noise}: estimate {estimate:.3f} (true {true:.3f}, off by "
+            f"{abs(estimate - true):.3f}); accuracy {m('acc_last10', one_run):.3f} against "
+            f"plain {m('acc_last10', 'ce'):.3f}"
+        )
+        if best:
+            text += f" and the best rival ({METHODS[best].label}) {rivals[best]:.3f}"
+        if true > 0 and not np.isnan(m("auroc", recipe)):
+            time_ratio = m("fit_seconds", one_run) / m("fit_seconds", recipe)
+            text += (
+                f"; AUROC {m('auroc', one_run):.3f} against the recipe's "
+                f"{m('auroc', recipe):.3f}, F1 {m('f1', one_run):.3f} against "
+                f"{m('f1', recipe):.3f}, in {time_ratio:.2f} of its wall time"
+            )
+        lines.append(text + ".")
     return lines
 
 
@@ -290,6 +392,23 @@ def render_markdown(
             *_summary_table(rows, dataset.name),
             "",
         ]
+        if any(_detects(select(rows, dataset=dataset.name), m) for m in _methods(rows)):
+            lines += [
+                "Label issues found: the estimated noise rate; AUROC and average precision "
+                "(AP) of the ranking by label quality (lower = flagged first) against the "
+                "wrong labels; precision, recall and F1 of the flagged set; wall time.",
+                "",
+                *_detection_table(rows, dataset.name),
+                "",
+            ]
+            if select(rows, dataset=dataset.name, method="cv_recipe"):
+                lines += [
+                    f"One P-DIFF run ({METHODS['pdiff_auto'].label}) against cleanlab's "
+                    "5-fold recipe and the other methods (medians over seeds):",
+                    "",
+                    *real_noise_checks(rows, dataset.name),
+                    "",
+                ]
     lines += ["### Where P-DIFF stands (cells = dataset x noise, medians over seeds)", ""]
     results = comparison(rows)
     for contender in CONTENDERS:
@@ -325,6 +444,12 @@ def render_markdown(
     if figures.get("accuracy"):
         lines += [
             f"![Test accuracy per noise and method ({suite} suite)]({figures['accuracy']})",
+            "",
+        ]
+    if figures.get("detection"):
+        lines += [
+            f"![Label issues found per label set and method ({suite} suite): AUROC, F1 and "
+            f"the estimated noise rate against the true one]({figures['detection']})",
             "",
         ]
     if figures.get("delta"):
@@ -407,6 +532,13 @@ def render_figures(rows, datasets, folder, *, prefix):
     figure.savefig(paths["accuracy"], dpi=80)
     pyplot.close(figure)
 
+    # The detection figure of the real-noise suite (the data set where the recipe ran).
+    recipe = [name for name in names if select(rows, dataset=name, method="cv_recipe")]
+    if recipe:
+        detecting = [m for m in _methods(rows) if _detects(rows, m)]
+        paths["detection"] = folder / f"{prefix}_detection.png"
+        _detection_figure(rows, recipe[0], detecting, paths["detection"])
+
     recorded = [row for row in rows if row.get("model") is not None]
     if recorded:
         figure, axes = pyplot.subplots(
@@ -428,6 +560,52 @@ def render_figures(rows, datasets, folder, *, prefix):
         figure.savefig(paths["delta"], dpi=80)
         pyplot.close(figure)
     return paths
+
+
+def _detection_figure(rows, dataset, methods, path):
+    """Bars of AUROC, F1 and the estimated noise rate per label set and method."""
+    from matplotlib import pyplot
+
+    noises = _noise_order(rows, dataset)
+    panels = (
+        ("auroc", "AUROC of the ranking"),
+        ("f1", "F1 of the flagged set"),
+        ("estimated_noise_rate", "estimated noise rate"),
+    )
+    figure, axes = pyplot.subplots(1, 3, figsize=(16, 4.2), layout="constrained")
+    width = 0.8 / len(methods)
+    for ax, (key, title) in zip(axes, panels, strict=True):
+        medians = cell_medians(select(rows, dataset=dataset), key)
+        for i, method in enumerate(methods):
+            heights = [medians.get((dataset, n, method), np.nan) for n in noises]
+            ax.bar(
+                np.arange(len(noises)) + (i - (len(methods) - 1) / 2) * width,
+                heights,
+                width,
+                color=STYLES.get(method, (None,))[0],
+                label=METHODS[method].label,
+            )
+        if key == "estimated_noise_rate":
+            true = cell_medians(select(rows, dataset=dataset), "actual_noise_rate")
+            rates = [
+                np.nanmedian([v for (d, n, _), v in true.items() if n == noise]) for noise in noises
+            ]
+            ax.scatter(
+                range(len(noises)),
+                rates,
+                marker="_",
+                s=900,
+                color="black",
+                zorder=3,
+                label="true rate",
+            )
+        ax.set_xticks(range(len(noises)), [_short(n) for n in noises], fontsize="small")
+        ax.set_title(f"{dataset}: {title}", fontsize="medium")
+        ax.grid(alpha=0.3, axis="y")
+    handles, labels = axes[2].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside right center", fontsize="small")
+    figure.savefig(path, dpi=80)
+    pyplot.close(figure)
 
 
 def _short(noise):

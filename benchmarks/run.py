@@ -25,7 +25,7 @@ import multiprocessing
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +36,7 @@ from tqdm import tqdm
 from cleanlab_pdiff import MLP, make_noisy_labels
 
 from . import cifar
-from .common import argument_parser, command_line, warm_up, write_csv
+from .common import argument_parser, command_line, detection_scores, warm_up, write_csv
 from .data import load_digits_data, load_mnist1d
 from .memory import malloc_trim, memory, reset_peak
 from .methods import METHODS, NoisyData, Schedule, run_method
@@ -46,6 +46,32 @@ DIGIT_PAIRS = {2: 7, 3: 8, 5: 6, 6: 5, 7: 1}
 #: Confusable CIFAR-10 classes (Patrini et al., 2017): truck -> automobile,
 #: bird -> airplane, deer -> horse, cat <-> dog.
 CIFAR_PAIRS = {9: 1, 2: 0, 4: 7, 3: 5, 5: 3}
+
+#: Methods of the accuracy suites (the other methods of METHODS serve the real-noise suite).
+SYNTHETIC_METHODS = (
+    "ce",
+    "coteaching",
+    "gce",
+    "cleanlearning",
+    "pdiff_true",
+    "pdiff_auto",
+    "pdiff_per_class",
+    "oracle",
+)
+#: Methods of the real-noise suite: accuracy, and label issues found.
+REAL_NOISE_METHODS = (
+    "ce",
+    "pdiff_paper",
+    "pdiff_true",
+    "pdiff_auto",
+    "coteaching",
+    "gce",
+    "cleanlearning",
+    "cv_recipe",
+    "oracle_labels",
+)
+#: Methods that need a noise rate above 0 or noisy labels: skipped on clean labels.
+NEED_NOISE = ("pdiff_true", "coteaching", "oracle", "oracle_labels")
 
 FIELDS = (
     "suite",
@@ -61,6 +87,12 @@ FIELDS = (
     "acc_last10",
     "acc_final",
     "estimated_noise_rate",
+    "auroc",
+    "average_precision",
+    "precision",
+    "recall",
+    "f1",
+    "flagged_share",
     "fit_seconds",
     "cpu_seconds",
     "peak_rss_mb",
@@ -76,8 +108,9 @@ class Noise:
 
     Parameters
     ----------
-    kind : {"symmetric", "pair", "asymmetric", "human"}
-        ``make_noisy_labels``'s kind, or ``"human"`` for CIFAR-10N.
+    kind : {"symmetric", "pair", "asymmetric", "human", "clean"}
+        ``make_noisy_labels``'s kind, ``"human"`` for CIFAR-10N, or ``"clean"``
+        for the true labels.
     rate : float or None, default=None
         Share of labels flipped (synthetic kinds).
     human : str or None, default=None
@@ -93,6 +126,8 @@ class Noise:
         """Name of the noise in tables, e.g. ``"symmetric 20%"``."""
         if self.kind == "human":
             return f"CIFAR-10N {self.human}"
+        if self.kind == "clean":
+            return "clean labels"
         return f"{self.kind} {self.rate:.0%}"
 
 
@@ -112,9 +147,12 @@ class DataSpec:
         cifar10: side of the images.
     cnn_width : int, default=128
         cifar10: channels of the CNN's first block; 128 is the paper's CNN9.
-    features : {"pixels", "kmeans"}, default="pixels"
+    features : {"pixels", "kmeans", "efficientnet"}, default="pixels"
         cifar10: train the CNN on the pixels, or the MLP on
-        :func:`benchmarks.cifar.kmeans_features` of the 32x32 images.
+        :func:`benchmarks.cifar.kmeans_features` of the 32x32 images, or the MLP
+        on :func:`benchmarks.cifar.load_embedded` (the last ``n_samples / 10``
+        files of each training class folder, the last ``n_test / 10`` of each
+        test one).
     n_centroids : int, default=128
         cifar10 with k-means features: number of centroids (4 features each).
     """
@@ -140,7 +178,7 @@ class Dataset:
     figure_noise: Noise
     description: str
     network: str
-    methods: tuple = field(default_factory=lambda: tuple(METHODS))
+    methods: tuple = SYNTHETIC_METHODS
 
 
 SYNTHETIC = (
@@ -198,6 +236,41 @@ SUITES = {
                 "128 centroids of whitened 6x6 patches, triangle activation, summed per "
                 "image quarter, standardised; no label used)",
                 MLP_NOTE + " on the k-means features",
+            ),
+        ),
+    },
+    "real-noise": {
+        "seeds": (0, 1, 2),
+        "datasets": (
+            Dataset(
+                "cifar10-effnet",
+                DataSpec("cifar10", n_samples=10000, n_test=2000, features="efficientnet"),
+                TABULAR_FULL,
+                (Noise("clean"), *HUMAN),
+                Noise("human", human="worse"),
+                "CIFAR-10 subset: 10,000 training images (files 4000-4999 of each class "
+                "folder) with their CIFAR-10N labels, 2000 test images (files 0800-0999 of each "
+                "class folder); each image embedded once by the ImageNet-pretrained "
+                "EfficientNet-Lite0 (96 px, global average pool: 1280 features), the features "
+                "standardised with the training set's mean and standard deviation",
+                MLP_NOTE + " on the embeddings",
+                REAL_NOISE_METHODS,
+            ),
+        ),
+    },
+    "real-noise-full": {
+        "seeds": (0, 1, 2),
+        "datasets": (
+            Dataset(
+                "cifar10-effnet-full",
+                DataSpec("cifar10", n_samples=50000, n_test=10000, features="efficientnet"),
+                TABULAR_FULL,
+                (Noise("clean"), *HUMAN),
+                Noise("human", human="worse"),
+                "CIFAR-10: all 50,000 training images with their CIFAR-10N labels, all 10,000 "
+                "test images; embedded as in the real-noise suite",
+                MLP_NOTE + " on the embeddings",
+                REAL_NOISE_METHODS,
             ),
         ),
     },
@@ -274,7 +347,11 @@ def load_data(spec, data_dir=None, cache_dir=None):
         training rows; empty for other data), ``module`` (the network factory).
     """
     human = {}
-    if spec.source == "cifar10":
+    if spec.source == "cifar10" and spec.features == "efficientnet":
+        loaded = cifar.load_embedded(spec.n_samples, spec.n_test, data_dir, cache_dir)
+        X, y, X_test, y_test = (loaded[key] for key in ("X_train", "y_train", "X_test", "y_test"))
+        human, module = loaded["noisy"], MLP
+    elif spec.source == "cifar10":
         loaded = cifar.load_cifar10n(
             spec.n_samples,
             spec.n_test,
@@ -329,6 +406,8 @@ def noisy_labels(data, noise, seed):
     """Return the given labels of a cell: CIFAR-10N's, or synthetic noise seeded by ``seed``."""
     if noise.kind == "human":
         return data["human"][noise.human]
+    if noise.kind == "clean":
+        return data["y"]
     mapping = None
     if noise.kind == "asymmetric":
         mapping = CIFAR_PAIRS if data["human"] else DIGIT_PAIRS
@@ -418,6 +497,7 @@ def execute(task):
         "acc_last10": result["acc_last"],
         "acc_final": result["acc_final"],
         "estimated_noise_rate": result["estimated_noise_rate"],
+        **detection_scores(y_noisy != cell.y_true, result["issues"], result["quality"]),
         "fit_seconds": result["fit_seconds"],
         "cpu_seconds": cpu,
         "peak_rss_mb": rss_mb,
@@ -452,13 +532,15 @@ def make_tasks(suite, datasets, seeds, methods, device, data_dir, cache_dir):
     -------
     tasks : list of Task
     """
-    cost = {"cleanlearning": 3, "coteaching": 2}
+    cost = {"cleanlearning": 3, "cv_recipe": 3, "coteaching": 2}
     tasks = []
     for dataset in datasets:
         for noise in dataset.noises:
             for seed in seeds:
                 for method in dataset.methods:
                     if methods is not None and method not in methods:
+                        continue
+                    if noise.kind == "clean" and method in NEED_NOISE:
                         continue
                     record = (
                         method == "pdiff_auto"

@@ -36,9 +36,9 @@ class Param:
     low_open, high_open : bool, default=False
         Whether the bound itself is excluded.
     options : tuple, default=()
-        Literal values accepted besides ``kind``, e.g. ``("auto",)`` or
-        ``(None,)``; strings compare by value, anything else by identity (so
-        ``1`` is not ``True``).
+        Literal values accepted besides ``kind``, e.g. ``("auto",)``,
+        ``(None,)`` or ``(0,)``; None and booleans compare by identity (so
+        ``1`` is not ``True``), strings and numbers by value.
     what : str, optional
         How to name ``kind`` in errors, instead of e.g. "an integer" (with
         ``kind=None``: how to name the options).
@@ -69,9 +69,16 @@ class Param:
 
 
 def _is_option(value, options):
-    return any(
-        value == option if isinstance(option, str) else value is option for option in options
-    )
+    return any(_same(value, option) for option in options)
+
+
+def _same(value, option):
+    # None and the booleans by identity (1 is not True); strings and numbers by value.
+    if option is None or isinstance(option, bool) or isinstance(value, bool):
+        return value is option
+    if isinstance(option, str):
+        return isinstance(value, str) and value == option
+    return isinstance(value, numbers.Number) and value == option
 
 
 def _is_kind(value, kind):

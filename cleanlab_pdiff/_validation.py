@@ -1,7 +1,8 @@
 """Validation of the estimator's hyper-parameters and of inputs scikit-learn's helpers skip.
 
 The P-DIFF parameters (``noise_rate``, ``t_k``, ``window``, ``zeta``) are checked
-by :class:`~cleanlab_pdiff.pdiff.PDiff` itself, which the estimator builds.
+by :class:`~cleanlab_pdiff.pdiff.PDiff` itself, which the estimator builds (the
+held-out probes check ``noise_rate`` with PDiff's declaration before they use it).
 """
 
 import numbers
@@ -17,6 +18,7 @@ from ._checks import Param, check_params
 #: The estimator's parameters checked by one table (the others: see the module docstring).
 PARAMETERS = {
     "per_class": Param(bool),
+    "probe_folds": Param(numbers.Integral, low=2, options=(0,)),
     "max_epochs": Param(numbers.Integral, low=1),
     "batch_size": Param(numbers.Integral, low=1),
     "lr": Param(numbers.Real, low=0, low_open=True),

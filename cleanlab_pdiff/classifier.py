@@ -6,6 +6,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from . import label_issues
+from ._probes import estimate_noise_rate
 from ._skorch import build_net, continue_training, predict_proba, train_new_net
 from ._validation import check_feature_scale, check_hyperparameters, encode_targets, validate_input
 
@@ -33,8 +34,12 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
         called at each fit under the seeded generator (``n_features`` is
         ``X.shape[1]``). See :func:`~cleanlab_pdiff.networks.build_module`.
     noise_rate : "auto" or float, default="auto"
-        Share of the data to drop once the ramp is over, in [0, 1); 0 is
-        plain training. ``"auto"`` estimates it online (``docs/pdiff.md``).
+        Share of wrong labels, in [0, 1), if known: P-DIFF drops that share
+        once the ramp is over; 0 is plain training. ``"auto"`` estimates it.
+    probe_folds : int, default=3
+        With ``"auto"``: folds of the held-out probes that estimate the noise
+        rate before training (``docs/pdiff.md``); 0 reports the released
+        layer's online estimate instead (the paper's algorithm throughout).
     t_k : int, default=20
         Epochs over which the drop rate ramps up linearly from 0.
     window : int, default=100
@@ -123,6 +128,7 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
         module=None,
         *,
         noise_rate="auto",
+        probe_folds=3,
         t_k=20,
         window=100,
         zeta=0.9,
@@ -143,6 +149,7 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
     ):
         self.module = module
         self.noise_rate = noise_rate
+        self.probe_folds = probe_folds
         self.t_k = t_k
         self.window = window
         self.zeta = zeta
@@ -231,24 +238,33 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
             raise
         try:
             if fresh:
+                held_out_rate = estimate_noise_rate(
+                    self, X, labels, weight, classes.size, device, dtype
+                )
                 net = build_net(self, X.shape, classes.size, device, accelerator, dtype)
                 train_new_net(net, X, labels, weight, self.random_state)
             else:
+                held_out_rate = self._held_out_rate_
                 continue_training(net, X, labels, weight, epochs=self.max_epochs)
         except Exception:
             # The half-trained network can't be trusted: leave the estimator unfitted.
             self._forget_fit()
             raise
         # Fitted attributes are set only once training has succeeded.
-        criterion = net.criterion_
         self.classes_ = classes
         self._input_shape_ = X.shape[1:]
-        self.window_ = criterion.pdiff.window
+        self._held_out_rate_ = held_out_rate
         self.net_ = net
         self.history_ = net.history
-        self.noise_rate_ = float(criterion.pdiff.drop_rate)
-        self.training_label_quality_ = criterion.training_quality().cpu().numpy()
-        self.label_issues_ = (criterion.last_weights == 0).cpu().numpy()
+        self.window_ = net.criterion_.pdiff.window
+        if held_out_rate is not None:
+            self.noise_rate_ = held_out_rate
+        elif isinstance(self.noise_rate, str):
+            self.noise_rate_ = float(net.criterion_.pdiff.drop_rate)
+        else:
+            self.noise_rate_ = float(self.noise_rate)
+        self.training_label_quality_ = net.criterion_.training_quality().cpu().numpy()
+        self.label_issues_ = label_issues.issue_mask(self.training_label_quality_, self.noise_rate_)
         return self
 
     def _forget_fit(self):

@@ -24,6 +24,7 @@ __all__ = [
     "QUALITY_METHODS",
     "cross_val_pred_probs",
     "find_label_issues",
+    "issue_mask",
     "label_quality_scores",
     "lowest_quality",
 ]
@@ -54,6 +55,20 @@ def lowest_quality(quality, rate):
     [1, 3]
     """
     return np.argsort(quality, kind="stable")[: round(rate * quality.size)]
+
+
+def issue_mask(quality, rate):
+    """Return the boolean mask of the ``round(rate * N)`` examples of lowest ``quality``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> issue_mask(np.array([0.9, 0.1, 0.5, 0.2]), 0.5).tolist()
+    [False, True, False, True]
+    """
+    mask = np.zeros(quality.size, dtype=bool)
+    mask[lowest_quality(quality, rate)] = True
+    return mask
 
 
 def label_quality_scores(estimator, X, y, *, method="normalized_margin"):

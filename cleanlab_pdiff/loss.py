@@ -53,8 +53,8 @@ class PDiffLoss(nn.Module):
         Size of the training set, to keep per-example statistics (pass the
         rows' indices to :meth:`forward`); ``None`` keeps none.
     quality_epochs : int, default=5
-        Number of recent epochs whose deltas are averaged into an example's
-        training-time quality, at least 1.
+        Number of recent epochs whose per-example deltas are kept
+        (:meth:`epoch_deltas`), at least 1.
     sync : {"auto", True, False}, default="auto"
         Sum the delta histogram across ``torch.distributed`` processes at
         every step (see :class:`PDiff`). Each process then records the
@@ -70,6 +70,9 @@ class PDiffLoss(nn.Module):
         a ring of epochs: read one epoch's row with :meth:`epoch_deltas`.
     last_weights : torch.Tensor of shape (n_samples,)
         Each example's P-DIFF weight at its last training step.
+    confidence_sum, confidence_count : torch.Tensor of shape (n_samples,)
+        Each example's summed self-confidence ``p[given label]`` over its
+        training steps, and their number (see :meth:`training_quality`).
 
     Examples
     --------
@@ -109,6 +112,8 @@ class PDiffLoss(nn.Module):
             torch.full((self.quality_epochs, n_samples), torch.nan, device=device),
         )
         self.register_buffer("last_weights", torch.ones(n_samples, device=device))
+        self.register_buffer("confidence_sum", torch.zeros(n_samples, device=device))
+        self.register_buffer("confidence_count", torch.zeros(n_samples, device=device))
 
     def begin_epoch(self, epoch):
         """Forget the deltas recorded ``quality_epochs`` epochs ago, before epoch ``epoch``.
@@ -166,8 +171,9 @@ class PDiffLoss(nn.Module):
         Under data-parallel training each process records only the rows it
         saw. Afterwards every process holds, for each row and each recent
         epoch, the mean of the deltas recorded for it (a row that a sharding
-        sampler repeats to even out the batches may be seen twice), and its
-        smallest weight at its last step, in epoch ``epoch``. A no-op unless
+        sampler repeats to even out the batches may be seen twice), its
+        smallest weight at its last step, in epoch ``epoch``, and its
+        self-confidence summed over every process's steps. A no-op unless
         synchronised (see :class:`PDiff`); else a collective call.
 
         Parameters
@@ -184,7 +190,7 @@ class PDiffLoss(nn.Module):
         last_weights = torch.where(seen_last, self.last_weights, 1.0)
         sums = torch.nan_to_num(self.recent_deltas, nan=0.0)
         counts = seen.to(sums.dtype)
-        for tensor in (sums, counts):
+        for tensor in (sums, counts, self.confidence_sum, self.confidence_count):
             dist.all_reduce(tensor)
         dist.all_reduce(last_weights, op=dist.ReduceOp.MIN)
         # 0 / 0 leaves NaN where no process saw the row.
@@ -224,14 +230,24 @@ class PDiffLoss(nn.Module):
                     # index_copy_ rather than item assignment, whose indexing costs more.
                     self.epoch_deltas(epoch).index_copy_(0, index, delta)
                     self.last_weights.index_copy_(0, index, kept)
+                    # exp(-cross-entropy) is the probability of the given label.
+                    self.confidence_sum.index_add_(0, index, losses.neg().exp())
+                    self.confidence_count.index_add_(0, index, torch.ones_like(kept))
             losses = kept * losses
         if sample_weight is None:
             return losses.mean()
         return (sample_weight * losses).sum() / sample_weight.sum().clamp_min(1e-12)
 
     def training_quality(self):
-        """Return each example's mean recent delta mapped to [0, 1] (lower = worse)."""
-        return (self.recent_deltas.nanmean(dim=0) + 1) / 2
+        """Return each example's mean self-confidence over its training steps (NaN if none).
+
+        ``p[given label]`` from the training forward passes, averaged over every
+        epoch: the area under the example's training curve, which stays low for
+        a label the network learns late or never (as the area under the margin
+        of Pleiss et al., 2020). In [0, 1], lower = more likely mislabelled:
+        cleanlab's ``self_confidence`` scale.
+        """
+        return self.confidence_sum / self.confidence_count
 
     def get_extra_state(self):
         """Return the random-number state stored at the last epoch end."""

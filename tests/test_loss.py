@@ -36,21 +36,24 @@ def test_training_loss_is_normalised_by_the_batch_not_by_the_kept_count():
     assert criterion.kept_fraction() == kept.mean()
 
 
-def test_per_example_statistics_follow_the_index_and_average_recent_epochs():
+def test_per_example_statistics_follow_the_index_and_average_every_epoch():
     logits, labels = _batch(2, n=8)
     criterion = PDiffLoss(window=1, noise_rate=0.0, n_samples=10, quality_epochs=2)
     index = torch.arange(2, 10)
-    deltas = []
+    deltas, confidences = [], []
     for epoch in range(3):
         criterion(logits * (epoch + 1), labels, index=index, epoch=epoch)
         probs = torch.softmax(logits * (epoch + 1), 1)
         given = probs.gather(1, labels[:, None]).squeeze(1)
         other = probs.scatter(1, labels[:, None], -math.inf).max(1).values
         deltas.append(given - other)
+        confidences.append(given)
     quality = criterion.training_quality()
     assert torch.isnan(quality[:2]).all()  # rows 0 and 1 never took part
-    expected = ((deltas[1] + deltas[2]) / 2 + 1) / 2  # only the last 2 epochs count
-    torch.testing.assert_close(quality[2:], expected)
+    # The mean self-confidence over every epoch; the deltas of the last 2 epochs are kept.
+    torch.testing.assert_close(quality[2:], sum(confidences) / 3)
+    for epoch in (1, 2):
+        torch.testing.assert_close(criterion.epoch_deltas(epoch)[2:], deltas[epoch])
 
 
 def test_state_dict_carries_window_examples_and_rng_state():

@@ -1,0 +1,111 @@
+"""Held-out probes: out-of-sample probabilities for the noise-rate estimate, before training.
+
+The data are split into ``folds``; for each fold a probe (the estimator's own
+network, optimiser and batch size, trained plainly on the other folds) predicts
+the held-out fold after every epoch, and the probabilities of the epoch at which
+it agreed best with the held-out labels are kept. A network starts memorising
+wrong labels after its first epochs and its held-out agreement then falls, so
+the probe stops there: it is the best held-out model the data allow, at a small
+fraction of a full training's cost. :func:`~cleanlab_pdiff.noise_rate.anchor_noise_rate`
+turns the probabilities into the estimate.
+"""
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.utils import check_random_state
+
+from ._checks import check_param
+from ._skorch import build_net, forked_rng, predict_proba, targets
+from .noise_rate import anchor_noise_rate
+from .pdiff import PARAMETERS as PDIFF_PARAMETERS
+
+#: Epochs without a better held-out agreement after which a probe stops.
+PATIENCE = 2
+
+
+def estimate_noise_rate(estimator, X, labels, weight, n_classes, device, dtype):
+    """Return the held-out estimate of the noise rate, or None unless the estimator asks for it.
+
+    It asks with ``noise_rate="auto"`` and ``probe_folds`` above 0.
+    """
+    # Checked here as PDiff will check it: the probes run before PDiff is built.
+    check_param("noise_rate", estimator.noise_rate, PDIFF_PARAMETERS["noise_rate"])
+    if not (isinstance(estimator.noise_rate, str) and estimator.probe_folds):
+        return None
+    seed = check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max)
+    pred_probs, _ = held_out_probabilities(
+        estimator,
+        X,
+        labels,
+        weight,
+        n_classes,
+        device,
+        dtype,
+        folds=estimator.probe_folds,
+        seed=seed,
+    )
+    return anchor_noise_rate(labels, pred_probs)
+
+
+def held_out_probabilities(estimator, X, labels, weight, n_classes, device, dtype, *, folds, seed):
+    """Return each example's class probabilities from a probe that did not train on it.
+
+    Parameters
+    ----------
+    estimator : PDiffClassifier
+        Gives the network, optimiser, learning rate, batch size and the most
+        epochs a probe trains (``max_epochs``).
+    X : ndarray of shape (n_samples, ...)
+        Training data.
+    labels : ndarray of shape (n_samples,)
+        Given labels, indices of the classes.
+    weight : ndarray of shape (n_samples,) or None
+        Sample weights.
+    n_classes : int
+        Number of classes.
+    device : torch.device
+        Where the probes train.
+    dtype : torch.dtype or None
+        Autocast dtype of the forward pass.
+    folds : int
+        Number of folds (and probes), at least 2.
+    seed : int
+        Seeds the split and the probes.
+
+    Returns
+    -------
+    pred_probs : ndarray of shape (n_samples, n_classes), float32
+    agreement : float
+        Share of examples whose held-out argmax is their given label.
+    """
+    plain = clone(estimator).set_params(noise_rate=0.0, callbacks=None, verbose=0, accelerator=None)
+    counts = np.bincount(labels, minlength=n_classes)
+    stratified = counts[counts > 0].min() >= folds
+    splitter = (StratifiedKFold if stratified else KFold)(folds, shuffle=True, random_state=seed)
+    pred_probs = np.empty((X.shape[0], n_classes), dtype=np.float32)
+    for fold, (train, test) in enumerate(splitter.split(X, labels)):
+        pred_probs[test] = _probe(
+            plain, X, labels, weight, train, test, n_classes, device, dtype, seed + 1 + fold
+        )
+    agreement = float(np.mean(pred_probs.argmax(axis=1) == labels))
+    return pred_probs, agreement
+
+
+def _probe(plain, X, labels, weight, train, test, n_classes, device, dtype, seed):
+    """Train one probe on ``train`` and return its best held-out probabilities on ``test``."""
+    best, best_probs, stale = -1.0, None, 0
+    routed = targets(labels[train], None if weight is None else weight[train])
+    net = build_net(plain, X[train].shape, n_classes, device, None, dtype)
+    with forked_rng(device, seed):
+        for _ in range(plain.max_epochs):
+            net.partial_fit(X[train], routed, epochs=1)
+            probs = predict_proba(net, X[test], n_classes)
+            agreement = float(np.mean(probs.argmax(axis=1) == labels[test]))
+            if agreement > best:
+                best, best_probs, stale = agreement, probs, 0
+            else:
+                stale += 1
+                if stale >= PATIENCE:
+                    break
+    return best_probs
