@@ -232,6 +232,8 @@ def _pdiff_classifier(data, schedule, seed, device, callbacks=(), **params):
         device=device,
         callbacks=[*callbacks, *schedule.lr_callbacks()],
         random_state=seed,
+        # Every method gets the same features, scaled by the data loader.
+        standardize=False,
         **params,
     )
 
@@ -538,7 +540,8 @@ def run_cv_recipe(data, schedule, seed, device, *, record=False, folds=5):
     clf = _pdiff_classifier(data, schedule, seed, device, noise_rate=0.0)
     start = time.perf_counter()
     labels, pred_probs = cross_val_pred_probs(clf, data.X, data.y_noisy, cv=folds)
-    issues = find_label_issues(labels, pred_probs)
+    # n_jobs=1: cleanlab's pool of processes loses its globals inside a benchmark worker.
+    issues = find_label_issues(labels, pred_probs, n_jobs=1)
     seconds = time.perf_counter() - start
     quality = get_label_quality_scores(labels, pred_probs, method="self_confidence")
     return _result([math.nan], seconds, issues.mean(), quality=quality, issues=issues)

@@ -600,8 +600,13 @@ def run_tasks(tasks, jobs, threads, progress=True):
                 jobs, mp_context=context, initializer=warm_up, initargs=(threads,)
             ) as pool:
                 futures = {pool.submit(execute, task): i for i, task in enumerate(tasks)}
-                for future in concurrent.futures.as_completed(futures):
-                    done(futures[future], future.result())
+                try:
+                    for future in concurrent.futures.as_completed(futures):
+                        done(futures[future], future.result())
+                except BaseException:
+                    # Fail now, rather than after every task still queued has run.
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise
     finally:
         bar.close()
     return rows

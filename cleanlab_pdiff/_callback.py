@@ -11,7 +11,7 @@ from skorch.callbacks import Callback
 from .histogram import BIN_WIDTH, saturation
 from .pdiff import is_synchronised
 
-__all__ = ["CALLBACK_NAME", "PDiffCallback"]
+__all__ = ["CALLBACK_NAME", "PDiffCallback", "ValidAccuracy"]
 
 #: Name under which the P-DIFF callback is registered with the net.
 CALLBACK_NAME = "pdiff"
@@ -50,8 +50,6 @@ class PDiffCallback(Callback):
       draws the same shuffles and dropout masks as an uninterrupted one.
     - After each training batch it stops training on a non-finite loss, and
       at the end of training on non-finite parameters.
-    - A continued fit on another number of rows starts the per-example
-      statistics afresh.
     - Under data-parallel training, the epoch's kept share and, at the end
       of training, the per-example statistics are combined across the
       processes (see :class:`~cleanlab_pdiff.loss.PDiffLoss`).
@@ -88,11 +86,7 @@ class PDiffCallback(Callback):
         criterion.rng_state = _rng_state(net.torch_device)
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
-        criterion = net.criterion_
-        if criterion.last_weights.numel() != len(X):
-            # A continued fit on another number of rows: its per-example results start afresh.
-            criterion.reset_examples(len(X))
-        if is_synchronised(criterion.pdiff.sync):
+        if is_synchronised(net.criterion_.pdiff.sync):
             _yield_to_gloo_at_exit()
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
@@ -104,3 +98,29 @@ class PDiffCallback(Callback):
                 f"Training diverged: the network's parameters are not finite after epoch "
                 f"{len(net.history)}. Scale the features or lower lr."
             )
+
+
+class ValidAccuracy(Callback):
+    """Record ``valid_acc``, the share of validation examples predicted as labelled, each epoch.
+
+    Under label noise the validation labels are noisy too: their loss mostly
+    measures how confidently the network predicts the wrong ones, while their
+    accuracy still rises and falls with the accuracy on the true labels (the
+    wrong labels disagree with any good model alike). So this is what early
+    stopping watches. It counts from the predictions skorch already computes
+    for the validation loss: no extra pass.
+    """
+
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        self.correct_, self.total_ = 0, 0
+
+    def on_batch_end(self, net, batch=None, training=None, y_pred=None, **kwargs):
+        if training or y_pred is None:
+            return
+        labels = batch[1]["label"].to(y_pred.device)
+        self.correct_ += int((y_pred.argmax(dim=1) == labels).sum())
+        self.total_ += len(labels)
+
+    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        if self.total_:
+            net.history.record("valid_acc", self.correct_ / self.total_)

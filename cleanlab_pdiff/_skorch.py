@@ -15,16 +15,22 @@ net on a private copy of the random state (:func:`forked_rng`).
 import contextlib
 import functools
 import math
+import numbers
+import warnings
 
 import numpy as np
 import torch
+from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from skorch import NeuralNet
+from skorch.callbacks import EarlyStopping
+from skorch.dataset import Dataset as SkorchDataset
+from skorch.helper import predefined_split
 from skorch.hf import AccelerateMixin
 from skorch.utils import to_tensor
 from torch import distributed as dist
 
-from ._callback import CALLBACK_NAME, PDiffCallback
+from ._callback import CALLBACK_NAME, PDiffCallback, ValidAccuracy
 from .loader import batch_loader
 from .loss import PDiffLoss
 from .networks import build_module
@@ -41,9 +47,12 @@ def print_once(*args, **kwargs):
         print(*args, **kwargs)
 
 
-def targets(labels, weight):
-    """Return the targets routed with each batch: label, row index and sample weight (if any)."""
-    routed = {"label": labels, "index": np.arange(labels.shape[0])}
+def targets(labels, weight, index=None):
+    """Return the targets routed with each batch: label, row index and sample weight (if any).
+
+    ``index`` is each row's position among all the training rows (default: in order).
+    """
+    routed = {"label": labels, "index": np.arange(labels.shape[0]) if index is None else index}
     if weight is not None:
         routed["weight"] = weight
     return routed
@@ -66,7 +75,70 @@ def forked_rng(device, seed=None):
         yield
 
 
-def build_net(estimator, data_shape, n_classes, device, accelerator, autocast_dtype):
+@contextlib.contextmanager
+def running(net, seed=None):
+    """Run ``net`` on its own copy of the random state (:func:`forked_rng`) and thread count."""
+    threads = torch.get_num_threads()
+    if net.n_threads:
+        torch.set_num_threads(net.n_threads)
+    try:
+        with forked_rng(net.torch_device, seed):
+            yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def validation_share(estimator):
+    """Return the share of the rows held out for validation (0: none)."""
+    if estimator.validation_fraction is None:
+        return 0.1 if estimator.early_stopping else 0.0
+    return estimator.validation_fraction
+
+
+def _training_callbacks(estimator):
+    """P-DIFF's callback, the validation ones, then the user's (checked for a split they need)."""
+    callbacks = [(CALLBACK_NAME, PDiffCallback())]
+    split = validation_share(estimator) > 0
+    if split:
+        callbacks.append(("valid_acc", ValidAccuracy()))
+        if estimator.early_stopping:
+            patience = 10 if estimator.early_stopping is True else estimator.early_stopping
+            callbacks.append(
+                (
+                    "early_stopping",
+                    EarlyStopping("valid_acc", patience, lower_is_better=False, load_best=True),
+                )
+            )
+    for callback in estimator.callbacks or []:
+        monitor = getattr(callback[1] if isinstance(callback, tuple) else callback, "monitor", "")
+        if not split and isinstance(monitor, str) and monitor.startswith("valid"):
+            raise ValueError(
+                f"a callback monitors {monitor!r}, which needs a validation split: set "
+                f"validation_fraction (e.g. 0.1), or early_stopping=True to stop when the "
+                f"validation accuracy stops rising."
+            )
+    # P-DIFF's first, so that its epoch-end state is in place before a user's Checkpoint
+    # saves the criterion.
+    return [*callbacks, *(estimator.callbacks or [])]
+
+
+def _warn_if_the_ramp_cannot_end(estimator):
+    rate, t_k = estimator.noise_rate, estimator.t_k
+    dropping = isinstance(rate, str) or (isinstance(rate, numbers.Real) and rate > 0)
+    # Bad values are PDiff's to report, when it is built.
+    if dropping and isinstance(t_k, numbers.Integral) and estimator.max_epochs <= t_k:
+        # The last epoch trains with max_epochs - 1 completed epochs.
+        reached = (estimator.max_epochs - 1) / estimator.t_k
+        warnings.warn(
+            f"max_epochs={estimator.max_epochs} ends before P-DIFF's drop-rate ramp "
+            f"(t_k={estimator.t_k} epochs): the last epoch drops only {reached:.0%} of the "
+            f"noise rate. Raise max_epochs above t_k, or lower t_k.",
+            UserWarning,
+            stacklevel=5,  # the caller of fit
+        )
+
+
+def build_net(estimator, data_shape, n_classes, device, accelerator, autocast_dtype, scaling):
     """Return the (uninitialised) skorch net that trains for ``estimator``.
 
     Parameters
@@ -87,11 +159,14 @@ def build_net(estimator, data_shape, n_classes, device, accelerator, autocast_dt
         Train through it (data-parallel), or not.
     autocast_dtype : torch.dtype or None
         Mixed precision of the forward pass.
+    scaling : (ndarray, ndarray) or None
+        ``(mean, scale)`` that standardise each batch, or None.
 
     Returns
     -------
     net : PDiffNet or AcceleratedPDiffNet
     """
+    _warn_if_the_ramp_cannot_end(estimator)
     n_samples, *input_shape = data_shape
     n_processes = 1 if accelerator is None else accelerator.num_processes
     # Each process takes every n_processes-th batch: the window counts its own steps.
@@ -106,7 +181,11 @@ def build_net(estimator, data_shape, n_classes, device, accelerator, autocast_dt
             # skorch's log prints through any sink but `print` whatever the verbosity.
             "callbacks__print_log__sink": print_once if estimator.verbose else print,
         }
-    loader = {"num_workers": estimator.num_workers, "pin_memory": estimator.pin_memory}
+    loader = {
+        "num_workers": estimator.num_workers,
+        "pin_memory": estimator.pin_memory,
+        "scaling": scaling,
+    }
     return net_class(
         functools.partial(build_module, estimator.module, tuple(input_shape), n_classes),
         criterion=PDiffLoss,
@@ -129,24 +208,38 @@ def build_net(estimator, data_shape, n_classes, device, accelerator, autocast_dt
         iterator_valid=batch_loader,
         **{f"iterator_valid__{name}": value for name, value in loader.items()},
         train_split=None,
-        # First, so that its epoch-end state is in place before a user's
-        # Checkpoint saves the criterion.
-        callbacks=[(CALLBACK_NAME, PDiffCallback()), *(estimator.callbacks or [])],
+        callbacks=_training_callbacks(estimator),
         autocast_dtype=autocast_dtype,
+        n_threads=estimator.n_threads,
         verbose=estimator.verbose,
         **placement,
     )
 
 
-def train_new_net(net, X, labels, weight, random_state):
-    """Initialise and train ``net`` on ``X`` under generators seeded from ``random_state``."""
+def train_new_net(net, X, labels, weight, random_state, validation=0.0):
+    """Initialise and train ``net`` on ``X`` under generators seeded from ``random_state``.
+
+    A ``validation`` share of the rows (stratified) is held out to score each
+    epoch; the network trains on the others, which keep their row numbers.
+    """
     seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+    rows = np.arange(labels.shape[0])
+    if validation:
+        counts = np.bincount(labels)
+        stratify = labels if counts[counts > 0].min() >= 2 else None
+        rows, held = train_test_split(
+            rows, test_size=validation, stratify=stratify, random_state=seed
+        )
+        held_weight = None if weight is None else weight[held]
+        valid = SkorchDataset(X[held], targets(labels[held], held_weight, held))
+        net.set_params(train_split=predefined_split(valid))
+        X, labels, weight = X[rows], labels[rows], None if weight is None else weight[rows]
     if isinstance(net, AcceleratedPDiffNet):
         # Process 0's initial weights reach the others when the module is wrapped and the
         # shuffling seed is shared; dropout is drawn independently by each process.
         seed += net.accelerator.process_index
-    with forked_rng(net.torch_device, seed):
-        net.fit(X, targets(labels, weight))
+    with running(net, seed):
+        net.fit(X, targets(labels, weight, rows))
 
 
 def continue_training(net, X, labels, weight, epochs):
@@ -156,7 +249,10 @@ def continue_training(net, X, labels, weight, epochs):
             "partial_fit can't continue a data-parallel fit: skorch unwraps the "
             "distributed network after training. Fit again with more max_epochs."
         )
-    with forked_rng(net.torch_device):
+    if net.criterion_.last_weights.numel() != X.shape[0]:
+        # Other rows than the last call's: their per-example results start afresh.
+        net.criterion_.reset_examples(X.shape[0])
+    with running(net):
         net.partial_fit(X, targets(labels, weight), epochs=epochs)
 
 
@@ -167,7 +263,7 @@ def predict_proba(net, X, n_classes):
     proba = np.empty((X.shape[0], n_classes), dtype=np.float32)
     start = 0
     # The DataLoader draws a seed even without shuffling; keep the caller's state.
-    with forked_rng(net.torch_device):
+    with running(net):
         for logits in net.forward_iter(X, training=False):
             stop = start + logits.shape[0]
             proba[start:stop] = softmax(logits).numpy()
@@ -191,11 +287,15 @@ class PDiffNet(NeuralNet):
         forward pass, in training and prediction; the logits come back as
         float32, so the loss and P-DIFF's statistics are computed in full
         precision. ``None``: float32 throughout.
+    n_threads : int or None, default=None
+        torch's intra-op threads while the net trains or predicts (see
+        :func:`running`); ``None`` leaves torch's setting.
     """
 
-    def __init__(self, *args, autocast_dtype=None, **kwargs):
+    def __init__(self, *args, autocast_dtype=None, n_threads=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.autocast_dtype = autocast_dtype
+        self.n_threads = n_threads
 
     @property
     def torch_device(self):

@@ -10,6 +10,7 @@ import numbers
 import numpy as np
 import torch
 from sklearn.utils import check_array
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
@@ -19,6 +20,12 @@ from ._checks import Param, check_params
 PARAMETERS = {
     "per_class": Param(bool),
     "probe_folds": Param(numbers.Integral, low=2, options=(0,)),
+    "standardize": Param(bool),
+    "validation_fraction": Param(
+        numbers.Real, 0, 1, low_open=True, high_open=True, options=(None,)
+    ),
+    "early_stopping": Param(numbers.Integral, low=1, options=(False, True)),
+    "n_threads": Param(numbers.Integral, low=1, options=(None,)),
     "max_epochs": Param(numbers.Integral, low=1),
     "batch_size": Param(numbers.Integral, low=1),
     "lr": Param(numbers.Real, low=0, low_open=True),
@@ -85,17 +92,22 @@ def check_precision(precision, device, accelerator):
     return dtype
 
 
+#: How ``validate_data`` checks ``X``: float32 or float64 as given (other types become
+#: float32; batches go to the network as float32), images allowed, sparse kept in CSR.
+_X_CHECKS = {"dtype": (np.float32, np.float64), "allow_nd": True, "accept_sparse": "csr"}
+
+
 def validate_input(estimator, X, y="no_validation", *, reset):
     """Validate ``X`` (and ``y``, unless ``"no_validation"``) with scikit-learn's ``validate_data``.
 
-    ``X`` becomes float32 of any number of dimensions; unless ``reset``, its
-    samples must have the shape of the training samples.
+    ``X`` becomes float32 or float64, of any number of dimensions; unless
+    ``reset``, its samples must have the shape of the training samples.
     """
     check_not_datetime(X)
     if isinstance(y, str) and y == "no_validation":
-        X = validate_data(estimator, X, dtype=np.float32, allow_nd=True, reset=reset)
+        X = validate_data(estimator, X, reset=reset, **_X_CHECKS)
     else:
-        X, y = validate_data(estimator, X, y, dtype=np.float32, allow_nd=True, reset=reset)
+        X, y = validate_data(estimator, X, y, reset=reset, **_X_CHECKS)
     if not reset and X.shape[1:] != estimator._input_shape_:
         raise ValueError(
             f"X has shape {X.shape}; the model was fitted on samples of shape "
@@ -104,11 +116,12 @@ def validate_input(estimator, X, y="no_validation", *, reset):
     return X, y
 
 
-def encode_targets(y, classes, sample_weight):
+def encode_targets(y, classes, sample_weight, class_weight=None):
     """Return ``(classes, labels, weight)``: the classes, each label's index, checked weights.
 
     ``classes`` is None to take those of ``y``, or all the classes (a superset
-    of ``y``'s, for ``partial_fit``).
+    of ``y``'s, for ``partial_fit``). ``class_weight`` (None, ``"balanced"`` or
+    a dict of class to weight, as in scikit-learn) multiplies the sample weights.
     """
     check_classification_targets(y)
     if classes is None:
@@ -116,6 +129,29 @@ def encode_targets(y, classes, sample_weight):
     else:
         classes = np.unique(classes)
         labels = encode_labels(y, classes)
+    if class_weight is not None:
+        balanced = isinstance(class_weight, str) and class_weight == "balanced"
+        if not (balanced or isinstance(class_weight, dict)):
+            raise ValueError(
+                f"class_weight must be None, 'balanced' or a dict of class to weight, got "
+                f"{class_weight!r}."
+            )
+        unknown = (
+            [key for key in class_weight if key not in classes]
+            if isinstance(class_weight, dict)
+            else []
+        )
+        if unknown:
+            raise ValueError(
+                f"class_weight names classes not in y: {unknown[:5]}; the classes are "
+                f"{classes.tolist()}."
+            )
+        by_class = compute_sample_weight(class_weight, y)
+        sample_weight = (
+            by_class
+            if sample_weight is None
+            else by_class * _check_weight_values(sample_weight, labels.shape[0])
+        )
     return classes, labels, check_sample_weight(sample_weight, labels, classes)
 
 

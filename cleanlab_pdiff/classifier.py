@@ -5,25 +5,23 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from . import label_issues
-from ._probes import estimate_noise_rate
-from ._skorch import build_net, continue_training, predict_proba, train_new_net
+from ._probes import fitted_noise_rate, held_out_noise_rate
+from ._scaling import feature_moments
+from ._skorch import build_net, continue_training, predict_proba, train_new_net, validation_share
 from ._validation import check_feature_scale, check_hyperparameters, encode_targets, validate_input
+from .label_issues import LabelIssuesMixin, issue_mask
 
 __all__ = ["PDiffClassifier"]
 
 
-class PDiffClassifier(ClassifierMixin, BaseEstimator):
+class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
     """Neural-network classifier trained with P-DIFF on noisily labelled data.
 
-    During training, P-DIFF tracks the distribution of the probability
-    difference ``delta = p[given label] - max p[other class]`` over a sliding
-    window of recent mini-batches and drops from the gradient the samples in
-    the lowest ``noise_rate`` share of that distribution: the ones most
-    likely mislabelled (Hu et al., ICPR 2020). With ``noise_rate="auto"`` it
-    estimates the noise rate itself. The network is trained by a private
-    skorch net created in :meth:`fit`, so :func:`sklearn.base.clone` gives an
-    independent, unfitted model.
+    P-DIFF tracks the distribution of ``delta = p[given label] - max p[other
+    class]`` over recent mini-batches and drops from the gradient the samples
+    in its lowest ``noise_rate`` share, the likeliest mislabelled (Hu et al.,
+    ICPR 2020). A private skorch net created in :meth:`fit` trains the
+    network, so :func:`sklearn.base.clone` gives an independent, unfitted model.
 
     Parameters
     ----------
@@ -51,6 +49,13 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
         One delta distribution and threshold per given label (beyond the
         paper): each class drops its own lowest ``noise_rate`` share. Helps
         under pair-like noise, hurts elsewhere (``docs/benchmarks.md``).
+    standardize : bool, default=True
+        Standardise each feature (each channel of images) with the training
+        data's mean and deviation, batch by batch, in training and prediction
+        (``mean_``, ``scale_``); sparse ``X`` is scaled, not centred.
+    class_weight : None, "balanced" or dict, default=None
+        Weights of the classes, as in scikit-learn; they multiply
+        ``sample_weight``.
     max_epochs : int, default=100
         Number of training epochs.
     batch_size : int, default=128
@@ -62,6 +67,15 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
         e.g. ``functools.partial(torch.optim.SGD, momentum=0.9)``.
     weight_decay : float, default=0.0
         L2 penalty passed to the optimizer.
+    validation_fraction : float or None, default=None
+        Share of the rows held out (stratified) to score each epoch:
+        ``valid_loss`` and ``valid_acc``, the accuracy on their given labels,
+        which tracks the accuracy on the true labels under label noise (their
+        loss does not). ``None``: 0.1 with ``early_stopping``, else none.
+        Held-out rows get no ``training_label_quality_`` (NaN).
+    early_stopping : bool or int, default=False
+        Stop when ``valid_acc`` has not risen for 10 epochs (or this many),
+        keeping the best epoch's network.
     device : str or torch.device, default="auto"
         ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"`` or
         ``"cuda:<index>"``; ``"auto"`` with an ``accelerator``.
@@ -72,6 +86,9 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
         Train data-parallel through Hugging Face Accelerate (the
         ``distributed`` extra), the delta histogram summed across the
         processes at every step; see ``docs/distributed.md``. Clones share it.
+    n_threads : int or None, default=None
+        torch's threads while training and predicting; ``None`` leaves
+        torch's setting (one per core, which a busy machine slows down).
     num_workers : int, default=0
         Worker processes of the DataLoaders; 0 loads in the main process.
     pin_memory : bool, default=False
@@ -81,7 +98,8 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
         resume a killed run (the P-DIFF state is saved with the criterion).
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, shuffling and dropout (not the caller's torch
-        generator); the same integer gives the same predictions on the CPU.
+        generator); the same integer and thread count give the same
+        predictions on the CPU.
     verbose : int, default=0
         Print skorch's per-epoch table when positive.
 
@@ -94,9 +112,12 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when ``X`` had string column names.
     noise_rate_ : float
-        Drop rate at the end of training (the estimate in ``"auto"`` mode).
+        Share of wrong labels: the held-out estimate with ``"auto"`` (the
+        online one with ``probe_folds=0``), else the given rate.
     window_ : int
         Window in force, in mini-batches (see ``window``).
+    mean_, scale_ : ndarray or None
+        The standardisation of the inputs (None without ``standardize``).
     history_ : skorch.History
         Per-epoch ``train_loss`` (P-DIFF-weighted), ``drop_rate``,
         ``delta_threshold`` (lower edge of the threshold bin),
@@ -104,10 +125,11 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
         and ``weighting`` (whether the window was full).
     training_label_quality_ : ndarray of shape (n_samples,)
         Each training example's label quality from the run itself, in
-        [0, 1], lower = more likely wrong: ``(delta + 1) / 2`` with ``delta``
-        averaged over its last 5 epochs (cleanlab's ``normalized_margin``).
+        [0, 1], lower = more likely wrong: its ``p[given label]`` averaged
+        over every epoch (cleanlab's ``self_confidence`` scale).
     label_issues_ : ndarray of shape (n_samples,), bool
-        Training examples the threshold excluded at their last step.
+        The ``round(noise_rate_ * n_samples)`` training examples of lowest
+        ``training_label_quality_``: the examples whose label is probably wrong.
     net_ : skorch.NeuralNet
         The trained skorch net.
 
@@ -133,14 +155,19 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
         window=100,
         zeta=0.9,
         per_class=False,
+        standardize=True,
+        class_weight=None,
         max_epochs=100,
         batch_size=128,
         lr=1e-3,
         optimizer=torch.optim.Adam,
         weight_decay=0.0,
+        validation_fraction=None,
+        early_stopping=False,
         device="auto",
         precision="float32",
         accelerator=None,
+        n_threads=None,
         num_workers=0,
         pin_memory=False,
         callbacks=None,
@@ -154,14 +181,19 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
         self.window = window
         self.zeta = zeta
         self.per_class = per_class
+        self.standardize = standardize
+        self.class_weight = class_weight
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
         self.optimizer = optimizer
         self.weight_decay = weight_decay
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
         self.device = device
         self.precision = precision
         self.accelerator = accelerator
+        self.n_threads = n_threads
         self.num_workers = num_workers
         self.pin_memory = pin_memory
         self.callbacks = callbacks
@@ -173,8 +205,8 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
-            Training data; finite numbers (converted to float32).
+        X : array-like or sparse matrix of shape (n_samples, n_features), or (n_samples, C, H, W)
+            Training data, finite; batches reach the network as float32.
         y : array-like of shape (n_samples,)
             Given, possibly wrong, labels: integers or strings, at least two
             classes.
@@ -230,19 +262,21 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
         try:
             device, accelerator, dtype = check_hyperparameters(self.get_params())
             X, y = validate_input(self, X, y, reset=fresh)
-            check_feature_scale(X)
-            classes, labels, weight = encode_targets(y, classes, sample_weight)
+            if not self.standardize:
+                check_feature_scale(X)
+            classes, labels, weight = encode_targets(y, classes, sample_weight, self.class_weight)
         except Exception:
             if fresh:  # validate_data may have set n_features_in_: leave nothing behind
                 self._forget_fit()
             raise
         try:
             if fresh:
-                held_out_rate = estimate_noise_rate(
-                    self, X, labels, weight, classes.size, device, dtype
+                scaling = feature_moments(X) if self.standardize else None
+                held_out_rate = held_out_noise_rate(
+                    self, X, labels, weight, classes.size, device, dtype, scaling
                 )
-                net = build_net(self, X.shape, classes.size, device, accelerator, dtype)
-                train_new_net(net, X, labels, weight, self.random_state)
+                net = build_net(self, X.shape, classes.size, device, accelerator, dtype, scaling)
+                train_new_net(net, X, labels, weight, self.random_state, validation_share(self))
             else:
                 held_out_rate = self._held_out_rate_
                 continue_training(net, X, labels, weight, epochs=self.max_epochs)
@@ -254,17 +288,13 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = classes
         self._input_shape_ = X.shape[1:]
         self._held_out_rate_ = held_out_rate
+        self.mean_, self.scale_ = net.iterator_valid__scaling or (None, None)
         self.net_ = net
         self.history_ = net.history
         self.window_ = net.criterion_.pdiff.window
-        if held_out_rate is not None:
-            self.noise_rate_ = held_out_rate
-        elif isinstance(self.noise_rate, str):
-            self.noise_rate_ = float(net.criterion_.pdiff.drop_rate)
-        else:
-            self.noise_rate_ = float(self.noise_rate)
+        self.noise_rate_ = fitted_noise_rate(self.noise_rate, held_out_rate, net.criterion_)
         self.training_label_quality_ = net.criterion_.training_quality().cpu().numpy()
-        self.label_issues_ = label_issues.issue_mask(self.training_label_quality_, self.noise_rate_)
+        self.label_issues_ = issue_mask(self.training_label_quality_, self.noise_rate_)
         return self
 
     def _forget_fit(self):
@@ -302,58 +332,6 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
         proba = self.predict_proba(X)  # first: it checks that the model is fitted
         return self.classes_[proba.argmax(axis=1)]
 
-    def label_quality_scores(self, X, y, *, method="normalized_margin"):
-        """Return cleanlab's label-quality score of each example, lower = more likely wrong.
-
-        From ``predict_proba(X)``: pass held-out data (for the training
-        examples, ``training_label_quality_`` is the run's own score). See
-        :func:`cleanlab_pdiff.label_issues.label_quality_scores`.
-
-        Parameters
-        ----------
-        X : array-like of the training data's shape but the first axis
-        y : array-like of shape (n_samples,)
-            Given labels, each among ``classes_``.
-        method : str, default="normalized_margin"
-            cleanlab's scoring method, one of ``QUALITY_METHODS``.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,)
-            Values in [0, 1].
-        """
-        return label_issues.label_quality_scores(self, X, y, method=method)
-
-    def find_label_issues(self, X, y, *, return_indices_ranked_by=None, cv=None, n_jobs=None):
-        """Fit, then flag the examples whose given label is probably wrong.
-
-        By default from this one P-DIFF training run; with ``cv``, by
-        cleanlab's recipe on out-of-sample ``pred_probs`` of ``cv`` clones
-        (``self`` is left as it is). See
-        :func:`cleanlab_pdiff.label_issues.find_label_issues` for the details.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, ...)
-        y : array-like of shape (n_samples,)
-            Given labels.
-        return_indices_ranked_by : None or str, default=None
-            ``None`` for a boolean mask, else a cleanlab score that ranks the
-            returned indices, worst first.
-        cv : None, int or cross-validation splitter, default=None
-            ``None`` for the single run, else the folds.
-        n_jobs : int or None, default=None
-            With ``cv``: folds trained at once by joblib.
-
-        Returns
-        -------
-        label_issues : ndarray
-            Boolean mask of shape (n_samples,), or int indices worst first.
-        """
-        return label_issues.find_label_issues(
-            self, X, y, return_indices_ranked_by=return_indices_ranked_by, cv=cv, n_jobs=n_jobs
-        )
-
     def __getstate__(self):
         state = dict(super().__getstate__())  # object.__getstate__ gives __dict__ itself
         if state.get("accelerator") is not None:
@@ -364,3 +342,8 @@ class PDiffClassifier(ClassifierMixin, BaseEstimator):
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "net_")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # made dense a batch at a time
+        return tags

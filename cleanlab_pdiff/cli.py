@@ -1,31 +1,23 @@
 """The ``cleanlab-pdiff`` command line: find mislabelled rows in a table, or run the demo.
 
 ``cleanlab-pdiff find-issues DATA --label-column COL`` reads a CSV, Parquet or
-NPZ file (see :mod:`cleanlab_pdiff.io`), standardises the features, trains
-P-DIFF once (:meth:`PDiffClassifier.find_label_issues
-<cleanlab_pdiff.PDiffClassifier.find_label_issues>`) and writes every row,
-worst label first, to a CSV file. ``cleanlab-pdiff demo`` runs the README's
-demo. Exit status: 0 on success, 2 for bad input or options (one line on
-stderr), 1 when training fails or the output can't be written.
+NPZ file (see :mod:`cleanlab_pdiff.io`), trains P-DIFF once
+(:class:`~cleanlab_pdiff.PDiffClassifier`, which standardises the features) and
+writes every row, worst label first, to a CSV file. ``cleanlab-pdiff demo`` runs
+the README's demo. Exit status: 0 on success, 2 for bad input or options (one
+line on stderr), 1 when training fails or the output can't be written.
+Everything heavy (pandas, torch) is imported only to run a command, so that
+``--help`` and ``--version`` answer at once.
 """
 
 import argparse
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-from sklearn.preprocessing import StandardScaler
-
 from . import __version__
-from ._validation import check_device
-from .classifier import PDiffClassifier
-from .io import DataError, load_labelled_data
-from .plotting import plot_delta_distribution, plot_noise_rate, require_matplotlib
-from .progress import ProgressBar
-from .recording import DeltaRecorder
 
 __all__ = ["build_parser", "main"]
 
@@ -116,7 +108,23 @@ def build_parser():
         "--feature-columns",
         nargs="+",
         metavar="COL",
-        help="numeric feature columns (default: every column but the label)",
+        help="numeric feature columns (default: every column but the label, the id and the "
+        "excluded ones)",
+    )
+    find.add_argument(
+        "--exclude-columns",
+        nargs="+",
+        default=[],
+        metavar="COL",
+        help="columns that are not features",
+    )
+    find.add_argument(
+        "--id-column",
+        metavar="COL",
+        help="column naming each row (not a feature), copied to the output",
+    )
+    find.add_argument(
+        "--delimiter", metavar="CHAR", help="CSV field delimiter (default: sniffed from the file)"
     )
     find.add_argument(
         "--noise-rate",
@@ -139,6 +147,14 @@ def build_parser():
         help="where to train (default: auto, CUDA when present)",
     )
     find.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default: 0)")
+    find.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="torch threads (default: torch's, one per core; on a busy machine 1 is often "
+        "much faster)",
+    )
     find.add_argument(
         "--output",
         default="issues.csv",
@@ -196,11 +212,13 @@ def main(argv=None):
         0 on success, 2 for bad input, 1 when training or writing fails.
     """
     args = build_parser().parse_args(argv)
+    from .io import DataError
+
     try:
         return args.run(args)
     except DataError as exc:
-        # The reader names select_columns' arguments; here they are flags.
-        return _fail(exc.naming_argument(f"--{exc.argument}".replace("_", "-")), status=2)
+        # The reader names its arguments; here they are flags.
+        return _fail(exc.naming_arguments(lambda name: "--" + name.replace("_", "-")), status=2)
     except _UsageError as exc:
         return _fail(exc, status=2)
     except KeyboardInterrupt:
@@ -228,6 +246,8 @@ def _check_writable(path, option):
 
 
 def _check_plot(path):
+    from .plotting import require_matplotlib
+
     try:
         require_matplotlib()
     except ImportError as exc:
@@ -245,6 +265,15 @@ def _check_plot(path):
 
 
 def _find_issues(args):
+    import numpy as np
+    import pandas as pd
+
+    from ._validation import check_device
+    from .classifier import PDiffClassifier
+    from .io import read_table, select_columns
+    from .progress import ProgressBar
+    from .recording import DeltaRecorder
+
     _check_writable(args.output, "--output")
     if args.plot:
         _check_plot(args.plot)
@@ -252,8 +281,14 @@ def _find_issues(args):
         check_device(args.device)
     except ValueError as exc:
         raise _UsageError(f"--device: {exc}") from exc
-    X, y, feature_names = load_labelled_data(
-        args.data, label_column=args.label_column, feature_columns=args.feature_columns
+    table = read_table(args.data, delimiter=args.delimiter)
+    excluded = [*args.exclude_columns, *([args.id_column] if args.id_column else [])]
+    X, y, feature_names = select_columns(
+        table,
+        label_column=args.label_column,
+        feature_columns=args.feature_columns,
+        exclude_columns=excluded,
+        source=f"'{args.data}'",
     )
 
     def say(*lines):
@@ -273,24 +308,31 @@ def _find_issues(args):
         noise_rate=args.noise_rate,
         max_epochs=args.epochs,
         device=args.device,
+        n_threads=args.threads,
         callbacks=callbacks,
         random_state=args.seed,
     )
-    X = _standardise(X)
     start = time.perf_counter()
     try:
-        issues = clf.find_label_issues(X, y)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            issues = clf.find_label_issues(X, y)
     except FloatingPointError as exc:  # divergence, with its advice
         return _fail(exc, status=1)
     except (ValueError, TypeError) as exc:  # the estimator's checks of the data
         return _fail(exc, status=2)
+    if not args.quiet:  # one line each, as errors are
+        for warning in dict.fromkeys(str(w.message) for w in caught):
+            print(f"{PROG}: warning: {_one_line(warning)}", file=sys.stderr)
     seconds = time.perf_counter() - start
     quality = clf.training_label_quality_
     ranked = np.argsort(quality, kind="stable")
     suggested = clf.predict(X)
+    ids = {args.id_column: table[args.id_column].to_numpy()[ranked]} if args.id_column else {}
     table = pd.DataFrame(
         {
             "row": ranked,
+            **ids,
             "given_label": y[ranked],
             "suggested_label": suggested[ranked],
             "label_quality": quality[ranked],
@@ -321,15 +363,9 @@ def _find_issues(args):
     return 0
 
 
-def _standardise(X):
-    # Dividing each column by its largest magnitude first keeps StandardScaler's sums
-    # finite for values near the float64 limit (1e200 and the like).
-    scale = np.abs(X).max(axis=0)
-    scale[scale == 0] = 1
-    return StandardScaler().fit_transform(X / scale)
-
-
 def _per_class_lines(y, issues, classes):
+    import numpy as np
+
     rows = np.array([(y == label).sum() for label in classes])
     flagged = np.array([(issues & (y == label)).sum() for label in classes])
     order = np.arange(classes.size)
@@ -347,6 +383,8 @@ def _per_class_lines(y, issues, classes):
 
 def _save_plot(clf, path, data):
     from matplotlib.figure import Figure
+
+    from .plotting import plot_delta_distribution, plot_noise_rate
 
     figure = Figure(figsize=(13, 4.5), layout="constrained")
     delta_ax, rate_ax = figure.subplots(1, 2)

@@ -20,7 +20,9 @@ Formats, by file name:
 Rows are numbered from 0 in file order (the header row is not counted).
 """
 
+import csv
 import difflib
+import re
 import zipfile
 from pathlib import Path
 
@@ -43,34 +45,41 @@ class DataError(ValueError):
     message : str
         What is wrong and what to do.
     argument : str, optional
-        The argument of :func:`select_columns` to check, when the message
-        names it (in backticks).
+        The argument of :func:`select_columns` (or :func:`read_table`) to
+        check. The message names arguments in backticks.
     """
 
     def __init__(self, message, *, argument=None):
         super().__init__(message)
         self.argument = argument
 
-    def naming_argument(self, name):
-        """Return the message with :attr:`argument` called ``name`` (e.g. a command-line flag).
+    def naming_arguments(self, rename):
+        """Return the message with each argument in backticks renamed (e.g. to a command-line flag).
+
+        Parameters
+        ----------
+        rename : callable
+            Maps an argument's name to the name to show.
 
         Examples
         --------
-        >>> DataError("check `label_column`.", argument="label_column").naming_argument("--label")
-        'check --label.'
+        >>> error = DataError("check `label_column`.", argument="label_column")
+        >>> error.naming_arguments(lambda name: "--" + name.replace("_", "-"))
+        'check --label-column.'
         """
-        if self.argument is None:
-            return str(self)
-        return str(self).replace(f"`{self.argument}`", name)
+        return re.sub(r"`(\w+)`", lambda match: rename(match.group(1)), str(self))
 
 
-def read_table(path):
+def read_table(path, *, delimiter=None):
     """Read a CSV, Parquet or NPZ file into a DataFrame, chosen by the file name.
 
     Parameters
     ----------
     path : str or os.PathLike
         The file; see the module docstring for the formats and the NPZ layout.
+    delimiter : str, default=None
+        Field delimiter of a CSV file; ``None`` sniffs it from the start of
+        the file (``,``, ``;``, tab or ``|``; a tab for ``.tsv``).
 
     Returns
     -------
@@ -103,7 +112,7 @@ def read_table(path):
     suffix = suffixes[-1] if suffixes else ""
     try:
         if suffix in _CSV_SUFFIXES:
-            table = _read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+            table = _read_csv(path, delimiter or ("\t" if suffix == ".tsv" else _sniff(path)))
         elif suffix in _PARQUET_SUFFIXES:
             table = _read_parquet(path)
         elif suffix == ".npz":
@@ -128,6 +137,21 @@ def read_table(path):
     if table.shape[0] == 0:
         raise DataError(f"'{path}' is empty: it has no rows, only the column names.")
     return table
+
+
+#: Delimiters that sniffing considers.
+_DELIMITERS = ",;\t|"
+
+
+def _sniff(path):
+    """Return the delimiter of a CSV file's first lines, or "," when unclear."""
+    with open(path, "rb") as handle:  # compressed files fall back to ","
+        start = handle.read(65536)
+    try:
+        text = start.decode("utf-8")
+        return csv.Sniffer().sniff(text.split("\n", 20)[0], delimiters=_DELIMITERS).delimiter
+    except (UnicodeDecodeError, csv.Error):
+        return ","
 
 
 def _read_csv(path, sep):
@@ -191,7 +215,9 @@ def _read_npz(path):
     return pd.DataFrame(columns)
 
 
-def select_columns(table, *, label_column, feature_columns=None, source="the data"):
+def select_columns(
+    table, *, label_column, feature_columns=None, exclude_columns=(), source="the data"
+):
     """Return the numeric features and the labels of ``table``, checked for training.
 
     Parameters
@@ -203,7 +229,10 @@ def select_columns(table, *, label_column, feature_columns=None, source="the dat
         at least 2 classes and at least 2 rows per class.
     feature_columns : list of str, default=None
         Feature columns, in this order; ``None`` takes every column but the
-        label column. They must be numeric (or boolean) and finite.
+        label column and ``exclude_columns``. They must be numeric (or
+        boolean) and finite.
+    exclude_columns : sequence of str, default=()
+        Columns that are not features (an id column, say).
     source : str, default="the data"
         What to call the table in messages (the file name).
 
@@ -236,10 +265,16 @@ def select_columns(table, *, label_column, feature_columns=None, source="the dat
     columns = [str(column) for column in table.columns]
     table = table.set_axis(columns, axis=1)
     _check_column(label_column, columns, source, "label_column")
+    for column in exclude_columns:
+        _check_column(column, columns, source, "exclude_columns")
     if feature_columns is None:
-        feature_columns = [column for column in columns if column != label_column]
+        left_out = {label_column, *exclude_columns}
+        feature_columns = [column for column in columns if column not in left_out]
         if not feature_columns:
-            raise DataError(f"{source} has no column besides the label column '{label_column}'.")
+            raise DataError(
+                f"{source} has no column besides the label column '{label_column}'"
+                f"{' and the excluded ones' if exclude_columns else ''}."
+            )
     else:
         feature_columns = list(feature_columns)
         for column in feature_columns:
@@ -260,7 +295,9 @@ def select_columns(table, *, label_column, feature_columns=None, source="the dat
     return X, y, feature_columns
 
 
-def load_labelled_data(path, *, label_column, feature_columns=None):
+def load_labelled_data(
+    path, *, label_column, feature_columns=None, exclude_columns=(), delimiter=None
+):
     """Read a file with :func:`read_table` and check it with :func:`select_columns`.
 
     Parameters
@@ -270,7 +307,12 @@ def load_labelled_data(path, *, label_column, feature_columns=None):
     label_column : str
         Column of the given labels.
     feature_columns : list of str, default=None
-        Feature columns; ``None`` takes every column but the label column.
+        Feature columns; ``None`` takes every column but the label column and
+        ``exclude_columns``.
+    exclude_columns : sequence of str, default=()
+        Columns that are not features.
+    delimiter : str, default=None
+        CSV delimiter; ``None`` sniffs it.
 
     Returns
     -------
@@ -278,9 +320,13 @@ def load_labelled_data(path, *, label_column, feature_columns=None):
     y : ndarray of shape (n_samples,)
     feature_names : list of str
     """
-    table = read_table(path)
+    table = read_table(path, delimiter=delimiter)
     return select_columns(
-        table, label_column=label_column, feature_columns=feature_columns, source=f"'{path}'"
+        table,
+        label_column=label_column,
+        feature_columns=feature_columns,
+        exclude_columns=exclude_columns,
+        source=f"'{path}'",
     )
 
 
@@ -291,6 +337,9 @@ def _check_column(column, columns, source, argument):
     if not close:  # letter case is the commonest slip
         close = [name for name in columns if name.lower() == column.lower()][:1]
     hint = f"did you mean '{close[0]}'? " if close else ""
+    mashed = [d for d in _DELIMITERS if any(d in name for name in columns)]
+    if mashed and len(columns) <= 2:
+        hint += f"the header seems delimited by {mashed[0]!r}: give `delimiter`. "
     raise DataError(
         f"no column '{column}' in {source}; {hint}(check `{argument}`; the columns are "
         f"{_names(columns)}).",
@@ -313,8 +362,8 @@ def _features(table, feature_columns, source):
         raise DataError(
             f"feature column(s) {_names(unusable)} in {source} are not numeric{where}; "
             f"one-hot encode categorical or text columns (e.g. pandas.get_dummies), or leave "
-            f"them out of `feature_columns`.",
-            argument="feature_columns",
+            f"them out (`exclude_columns`).",
+            argument="exclude_columns",
         )
     X = table[feature_columns].to_numpy(dtype=np.float64, na_value=np.nan)
     bad = ~np.isfinite(X)

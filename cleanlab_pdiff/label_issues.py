@@ -22,6 +22,7 @@ from ._validation import encode_labels
 
 __all__ = [
     "QUALITY_METHODS",
+    "LabelIssuesMixin",
     "cross_val_pred_probs",
     "find_label_issues",
     "issue_mask",
@@ -149,10 +150,10 @@ def find_label_issues(estimator, X, y, *, return_indices_ranked_by=None, cv=None
     """Flag the examples whose given label is probably wrong.
 
     Without ``cv``, one P-DIFF training run does it all: ``estimator`` is
-    fitted on ``(X, y)`` and the ``round(rate * n_samples)`` examples of
-    lowest ``training_label_quality_`` are flagged, ``rate`` being the
-    estimate ``noise_rate_`` with ``noise_rate="auto"``, else the given
-    ``noise_rate``. With ``cv``, the out-of-sample ``pred_probs`` of
+    fitted on ``(X, y)`` and its ``label_issues_`` are returned, the
+    ``round(noise_rate_ * n_samples)`` examples of lowest
+    ``training_label_quality_`` (``noise_rate_`` is the estimate with
+    ``noise_rate="auto"``, else the given rate). With ``cv``, the out-of-sample ``pred_probs`` of
     :func:`cross_val_pred_probs` go to :func:`cleanlab.filter.find_label_issues`,
     cleanlab's standard recipe; ``estimator`` is left as it is.
 
@@ -167,8 +168,8 @@ def find_label_issues(estimator, X, y, *, return_indices_ranked_by=None, cv=None
     return_indices_ranked_by : None or str, default=None
         ``None`` returns a boolean mask. Otherwise the indices of the flagged
         examples, worst first, ranked by this cleanlab score: without ``cv``
-        only ``"normalized_margin"`` (the training-time one); with ``cv`` any
-        of ``QUALITY_METHODS``.
+        only ``"self_confidence"`` (``training_label_quality_`` is a
+        self-confidence); with ``cv`` any of ``QUALITY_METHODS``.
     cv : None, int or cross-validation splitter, default=None
         ``None`` for the single P-DIFF run; otherwise the folds of
         :func:`sklearn.model_selection.cross_val_predict` (an int means
@@ -189,7 +190,7 @@ def find_label_issues(estimator, X, y, *, return_indices_ranked_by=None, cv=None
     label_issues : ndarray
         Boolean mask of shape (n_samples,), or int indices worst first.
     """
-    allowed = QUALITY_METHODS if cv is not None else ("normalized_margin",)
+    allowed = QUALITY_METHODS if cv is not None else ("self_confidence",)
     if return_indices_ranked_by is not None and return_indices_ranked_by not in allowed:
         raise ValueError(
             f"return_indices_ranked_by must be None or one of {allowed}"
@@ -201,13 +202,66 @@ def find_label_issues(estimator, X, y, *, return_indices_ranked_by=None, cv=None
         return cleanlab_find_label_issues(
             labels, pred_probs, return_indices_ranked_by=return_indices_ranked_by
         )
-    quality = estimator.fit(X, y).training_label_quality_
-    # A given rate is the user's knowledge; it holds even if the ramp did not finish.
-    given = estimator.noise_rate
-    rate = estimator.noise_rate_ if isinstance(given, str) else given
-    ranked = lowest_quality(quality, rate)
+    estimator.fit(X, y)
     if return_indices_ranked_by is not None:
-        return ranked
-    mask = np.zeros(quality.size, dtype=bool)
-    mask[ranked] = True
-    return mask
+        return lowest_quality(estimator.training_label_quality_, estimator.noise_rate_)
+    return estimator.label_issues_.copy()
+
+
+class LabelIssuesMixin:
+    """The label-issue methods of :class:`~cleanlab_pdiff.PDiffClassifier`.
+
+    Each calls the function of this module of the same name.
+    """
+
+    def label_quality_scores(self, X, y, *, method="normalized_margin"):
+        """Return cleanlab's label-quality score of each example, lower = more likely wrong.
+
+        From ``predict_proba(X)``: pass held-out data (for the training
+        examples, ``training_label_quality_`` is the run's own score). See
+        :func:`cleanlab_pdiff.label_issues.label_quality_scores`.
+
+        Parameters
+        ----------
+        X : array-like of the training data's shape but the first axis
+        y : array-like of shape (n_samples,)
+            Given labels, each among ``classes_``.
+        method : str, default="normalized_margin"
+            cleanlab's scoring method, one of ``QUALITY_METHODS``.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            Values in [0, 1].
+        """
+        return label_quality_scores(self, X, y, method=method)
+
+    def find_label_issues(self, X, y, *, return_indices_ranked_by=None, cv=None, n_jobs=None):
+        """Fit, then flag the examples whose given label is probably wrong.
+
+        By default from this one P-DIFF training run; with ``cv``, by
+        cleanlab's recipe on out-of-sample ``pred_probs`` of ``cv`` clones
+        (``self`` is left as it is). See
+        :func:`cleanlab_pdiff.label_issues.find_label_issues` for the details.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+        y : array-like of shape (n_samples,)
+            Given labels.
+        return_indices_ranked_by : None or str, default=None
+            ``None`` for a boolean mask, else a cleanlab score that ranks the
+            returned indices, worst first.
+        cv : None, int or cross-validation splitter, default=None
+            ``None`` for the single run, else the folds.
+        n_jobs : int or None, default=None
+            With ``cv``: folds trained at once by joblib.
+
+        Returns
+        -------
+        label_issues : ndarray
+            Boolean mask of shape (n_samples,), or int indices worst first.
+        """
+        return find_label_issues(
+            self, X, y, return_indices_ranked_by=return_indices_ranked_by, cv=cv, n_jobs=n_jobs
+        )

@@ -73,6 +73,11 @@ def test_constructor_stores_parameters_verbatim_and_validates_nothing():
         "module": module,
         "noise_rate": "nonsense",
         "probe_folds": -2,
+        "standardize": "yes",
+        "class_weight": "heavy",
+        "validation_fraction": 2.0,
+        "early_stopping": "soon",
+        "n_threads": 0,
         "t_k": -3,
         "window": 1.5,
         "zeta": 7,
@@ -348,7 +353,7 @@ def test_predict_proba_is_the_softmax_of_the_network_s_logits_in_row_order(
     fitted, three_classes_200x8
 ):
     X, _ = three_classes_200x8  # 200 rows: 7 batches of 32, the last one short
-    logits = fitted.net_.forward(X.astype(np.float32))
+    logits = fitted.net_.forward(X)
     expected = torch.softmax(logits, dim=1).numpy()
     np.testing.assert_array_equal(fitted.predict_proba(X), expected)
 

@@ -626,3 +626,64 @@ def test_digits_with_30_percent_flipped_labels(tmp_path):
     recall = flipped[top].sum() / flipped.sum()
     print(f"share of the flipped rows in the top 30%: {recall:.3f}")
     assert recall >= 0.85
+
+
+# Ids, excluded columns, delimiters, threads, and a quick --help -------------------------------
+
+
+def test_id_column_is_carried_to_the_output_and_not_a_feature(in_tmp, capsys):
+    table = blobs_table()[0]
+    # A label-sorted export whose id would otherwise be a perfect (and wrong) feature.
+    table = table.sort_values("label").assign(id=lambda t: np.arange(len(t)) * 7)
+    table.to_csv(in_tmp / "ids.csv", index=False)
+    status, out, err = run_main(
+        ["find-issues", "ids.csv", *LABEL, "--id-column", "id", "--epochs", 5, "--quiet"], capsys
+    )
+    assert status == 0, err
+    result = pd.read_csv(in_tmp / "issues.csv")
+    assert result.columns.tolist() == ["row", "id", *COLUMNS[1:]]
+    assert (result["id"] == table["id"].to_numpy()[result["row"]]).all()
+    _, _, names = select_columns(table, label_column="label", exclude_columns=["id"])
+    assert "id" not in names
+
+
+def test_excluded_columns_are_not_features(capsys, monkeypatch, in_tmp):
+    seen = {}
+    real_fit = PDiffClassifier.fit
+
+    def fit(self, X, y, sample_weight=None):
+        seen["n_features"] = X.shape[1]
+        seen["n_threads"] = self.n_threads
+        return real_fit(self, X, y, sample_weight)
+
+    monkeypatch.setattr(PDiffClassifier, "fit", fit)
+    argv = ["find-issues", "good.csv", *LABEL, "--exclude-columns", "f2", "f3", "--epochs", 3]
+    status, _, err = run_main([*argv, "--threads", 1, "--quiet"], capsys)
+    assert status == 0, err
+    assert seen == {"n_features": 2, "n_threads": 1}
+
+
+def test_semicolon_csv_is_sniffed_and_a_wrong_delimiter_gets_a_hint(in_tmp, capsys):
+    blobs_table()[0].to_csv(in_tmp / "semi.csv", sep=";", index=False)
+    status, _, err = run_main(["find-issues", "semi.csv", *LABEL, "--epochs", 3, "--quiet"], capsys)
+    assert status == 0, err
+    status, _, err = run_main(
+        ["find-issues", "semi.csv", *LABEL, "--delimiter", ",", "--quiet"], capsys
+    )
+    assert status == 2
+    assert re.search(r"the header seems delimited by ';': give --delimiter\.", err), err
+
+
+def test_help_and_version_do_not_import_torch():
+    code = (
+        "import sys\nfrom cleanlab_pdiff.cli import main\n"
+        "for argv in (['--help'], ['--version'], ['find-issues', '--help']):\n"
+        "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
+        "print('torch' in sys.modules, file=sys.stderr)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == "False"
+    assert "--id-column" in result.stdout and "--threads" in result.stdout

@@ -237,10 +237,22 @@ def test_the_scale_tests_settings_learn_at_unit_scale(unit_scale_accuracy):
     assert unit_scale_accuracy >= 0.9
 
 
-@pytest.mark.parametrize("scale", [1e30, 1e-30], ids=["huge", "tiny"])
-def test_extreme_feature_scale_says_to_scale(three_classes_96x6, scale):
+@pytest.mark.parametrize(
+    "scale", [1e300, 1e30, 1e-30, 1e-300], ids=["1e300", "1e30", "1e-30", "1e-300"]
+)
+def test_extreme_feature_scales_learn_as_at_unit_scale(
+    three_classes_96x6, unit_scale_accuracy, scale
+):
     X, y = three_classes_96x6
-    clf = PDiffClassifier(**{**FAST, "noise_rate": "auto", "lr": 1e-2})
+    clf = PDiffClassifier(**{**FAST, "noise_rate": "auto", "lr": 1e-2}).fit(X * scale, y)
+    assert (clf.predict(X * scale) == y).mean() >= unit_scale_accuracy - 0.05
+    assert clf.noise_rate_ <= 0.2  # the labels are clean
+
+
+@pytest.mark.parametrize("scale", [1e30, 1e-30], ids=["huge", "tiny"])
+def test_extreme_feature_scale_without_standardising_says_to_scale(three_classes_96x6, scale):
+    X, y = three_classes_96x6
+    clf = PDiffClassifier(**{**FAST, "standardize": False})
     with pytest.raises(ValueError, match="Scale the features first, e.g. with sklearn"):
         clf.fit(X * scale, y)
 

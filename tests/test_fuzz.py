@@ -90,7 +90,8 @@ def ragged_X(draw):
 
 @st.composite
 def non_finite_X(draw):
-    bad = st.sampled_from([np.nan, np.inf, -np.inf, 1e39, -1e39, None])
+    # 1e39 is finite in float64, which X keeps: standardised, it trains (test_divergence).
+    bad = st.sampled_from([np.nan, np.inf, -np.inf, None])
     array = _poke(draw, _valid(draw), bad)
     if all(v is not None for v in array.flat):
         array = array.astype(np.float64)

@@ -111,7 +111,7 @@ def test_find_label_issues_cuts_at_the_noise_rate(digits_600_flipped30):
     assert mask.dtype == bool and mask.shape == (len(y_noisy),)
     assert mask.sum() == round(clf.noise_rate_ * len(y_noisy))
     assert f1_score(flipped, mask) > 0.85
-    ranked = clf.find_label_issues(X, y_noisy, return_indices_ranked_by="normalized_margin")
+    ranked = clf.find_label_issues(X, y_noisy, return_indices_ranked_by="self_confidence")
     np.testing.assert_array_equal(np.sort(ranked), np.flatnonzero(mask))
     assert np.all(np.diff(clf.training_label_quality_[ranked]) >= 0)
 
@@ -140,7 +140,7 @@ def test_find_label_issues_bad_input(digits_600_flipped30):
     X, y_noisy, _ = digits_600_flipped30
     clf = PDiffClassifier(max_epochs=2)
     with pytest.raises(ValueError, match="without cv"):
-        clf.find_label_issues(X, y_noisy, return_indices_ranked_by="self_confidence")
+        clf.find_label_issues(X, y_noisy, return_indices_ranked_by="normalized_margin")
     with pytest.raises(ValueError, match="return_indices_ranked_by must be"):
         clf.find_label_issues(X, y_noisy, cv=2, return_indices_ranked_by="margin")
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):

@@ -1,0 +1,101 @@
+"""Standardisation of the inputs inside the estimator: moments in one pass, applied per batch.
+
+A neural network trains on features of any scale only once they are brought near
+unit scale; unscaled features look like label noise to P-DIFF (the network
+saturates at once and disagrees with whole classes). The estimator therefore
+standardises by default, as ``StandardScaler`` would, but without a scaled copy
+of ``X``: the moments are summed over chunks, and each batch is scaled on its
+way to the network.
+"""
+
+import numpy as np
+from scipy import sparse
+
+#: Rows per chunk when summing the moments: bounds the float64 temporary.
+CHUNK = 8192
+
+
+def feature_moments(X):
+    """Return the mean and standard deviation of each feature (each channel of images).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features) or (n_samples, C, ...), or sparse matrix
+        The training data. Sparse matrices are not centred (the mean
+        returned is 0), as ``StandardScaler(with_mean=False)`` would not
+        centre them: centring makes them dense.
+
+    Returns
+    -------
+    mean, scale : ndarray of shape (n_features,) or (C,), float64
+        ``scale`` is 1 where the deviation is 0 (a constant feature).
+
+    Examples
+    --------
+    >>> mean, scale = feature_moments(np.array([[0.0, 5.0], [2.0, 5.0]]))
+    >>> mean.tolist(), scale.tolist()
+    ([1.0, 5.0], [1.0, 1.0])
+    """
+    if sparse.issparse(X):
+        return _sparse_moments(X)
+    # Each feature over its largest magnitude first: the squares of values near float64's
+    # limits (1e300) would overflow, and those near its smallest would vanish.
+    peak = _chunked_reduce(X, lambda chunk: np.abs(chunk).max(axis=_other_axes(chunk)), np.maximum)
+    peak[~(peak > 0)] = 1.0
+    # Two passes over chunks, the deviations taken from the mean: exact where the one-pass
+    # E[x^2] - E[x]^2 would cancel (a large offset, a small spread).
+    mean = _chunked_mean(X, lambda chunk: chunk / _along_axis_1(peak, chunk))
+    variance = _chunked_mean(
+        X, lambda chunk: np.square(chunk / _along_axis_1(peak, chunk) - _along_axis_1(mean, chunk))
+    )
+    return mean * peak, _unit_if_degenerate(np.sqrt(variance) * peak)
+
+
+def _sparse_moments(X):
+    """Moments of a sparse matrix without making it dense: mean 0 (no centring)."""
+    peak = np.asarray(abs(X).max(axis=0).todense(), dtype=np.float64).ravel()
+    peak[~(peak > 0)] = 1.0
+    scaled = sparse.csr_matrix(X.multiply(1.0 / peak), dtype=np.float64)
+    mean = np.asarray(scaled.mean(axis=0)).ravel()
+    squares = np.asarray(scaled.multiply(scaled).mean(axis=0)).ravel()
+    scale = np.sqrt(np.maximum(squares - np.square(mean), 0.0)) * peak
+    return np.zeros(X.shape[1]), _unit_if_degenerate(scale)
+
+
+def _unit_if_degenerate(scale):
+    scale[~(scale > 0) | ~np.isfinite(scale)] = 1.0
+    return scale
+
+
+def _other_axes(chunk):
+    return (0, *range(2, chunk.ndim))
+
+
+def _chunked_reduce(X, function, combine):
+    """Combine ``function`` of each chunk of rows of a dense ``X`` with ``combine``."""
+    result = None
+    for start in range(0, X.shape[0], CHUNK):
+        chunk = X[start : start + CHUNK]
+        value = function(chunk.astype(np.float64))
+        result = value if result is None else combine(result, value)
+    return result if result is not None else np.zeros(X.shape[1])
+
+
+def _along_axis_1(values, batch):
+    return values.reshape((1, -1) + (1,) * (batch.ndim - 2))
+
+
+def _chunked_mean(X, function=None):
+    """Mean over every axis but 1 of ``function(chunk)`` (the chunk itself by default)."""
+    per_row = int(np.prod(X.shape[2:], dtype=np.int64)) if X.ndim > 2 else 1
+    total = _chunked_reduce(
+        X,
+        lambda chunk: (chunk if function is None else function(chunk)).sum(axis=_other_axes(chunk)),
+        np.add,
+    )
+    return total / max(X.shape[0] * per_row, 1)
+
+
+def standardise(batch, mean, scale):
+    """Return ``(batch - mean) / scale`` along axis 1 (features or channels)."""
+    return (batch - _along_axis_1(mean, batch)) / _along_axis_1(scale, batch)

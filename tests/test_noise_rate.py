@@ -1,0 +1,80 @@
+"""The noise-rate estimate: anchors of out-of-sample probabilities, and the probes behind them."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_digits
+
+from cleanlab_pdiff import PDiffClassifier, make_noisy_labels
+from cleanlab_pdiff._probes import held_out_probabilities
+from cleanlab_pdiff.noise_rate import anchor_noise_rate
+
+
+def test_anchors_are_each_class_s_most_typical_examples():
+    # Class 0 (3 examples): anchors are the ceil(0.5 * 3) = 2 highest p0, rows 0 and 4 (given
+    # 0 and 1). Class 1 (2 examples): the 1 highest p1, row 2 (given 0). 2 wrong of 3 anchors.
+    labels = np.array([0, 0, 0, 1, 1])
+    pred_probs = np.array([[0.9, 0.1], [0.6, 0.4], [0.1, 0.9], [0.2, 0.8], [0.8, 0.2]])
+    assert anchor_noise_rate(labels, pred_probs, share=0.5) == pytest.approx(2 / 3)
+    assert anchor_noise_rate(labels, np.eye(2)[labels], share=1.0) == 0.0
+
+
+def test_uniform_noise_is_counted_among_confident_anchors():
+    rng = np.random.default_rng(0)
+    true = np.repeat(np.arange(4), 500)
+    given = make_noisy_labels(true, 0.3, random_state=0)
+    pred_probs = np.full((true.size, 4), 0.1)
+    pred_probs[np.arange(true.size), true] = 0.7 + rng.uniform(0, 0.05, true.size)
+    assert anchor_noise_rate(given, pred_probs) == pytest.approx(0.3, abs=0.03)
+
+
+@pytest.mark.parametrize(
+    ("labels", "pred_probs", "share", "match"),
+    [
+        (np.zeros(3, int), np.ones((3, 2)) / 2, 0.0, r"share must be in \(0, 1\]"),
+        (np.zeros(3, int), np.ones((2, 2)) / 2, 0.3, "pred_probs must have shape"),
+        (np.array([0, 2, 1]), np.ones((3, 2)) / 2, 0.3, r"labels must lie in \[0, 2\)"),
+    ],
+)
+def test_bad_input_raises(labels, pred_probs, share, match):
+    with pytest.raises(ValueError, match=match):
+        anchor_noise_rate(labels, pred_probs, share=share)
+
+
+def test_probes_predict_only_rows_they_did_not_train_on():
+    # Each row is its own one-hot feature and its label is random: a network memorises the
+    # rows it trains on and can only guess the others. Held-out agreement near chance means
+    # no probe saw the rows it predicted.
+    n = 240
+    X = np.eye(n, dtype=np.float32)
+    labels = np.random.default_rng(0).integers(0, 3, n)
+    clf = PDiffClassifier(max_epochs=30, lr=1e-2, standardize=False, device="cpu")
+    _, agreement = held_out_probabilities(
+        clf, X, labels, None, 3, torch.device("cpu"), None, None, folds=3, seed=0
+    )
+    assert agreement < 0.45
+    trained = PDiffClassifier(max_epochs=30, lr=1e-2, noise_rate=0.0, random_state=0)
+    assert trained.fit(X, labels).score(X, labels) > 0.9  # it does memorise what it sees
+
+
+@pytest.fixture(scope="module")
+def digits_flipped30():
+    X, y = load_digits(return_X_y=True)
+    return X[:900], y[:900], make_noisy_labels(y[:900], 0.3, random_state=0)
+
+
+def test_the_held_out_estimate_counts_synthetic_noise(digits_flipped30):
+    X, _, y_noisy = digits_flipped30
+    clf = PDiffClassifier(max_epochs=25, random_state=0).fit(X, y_noisy)
+    assert clf.noise_rate_ == pytest.approx(0.3, abs=0.05)
+    assert clf.label_issues_.sum() == round(clf.noise_rate_ * len(y_noisy))
+
+
+def test_probe_folds_zero_reports_the_online_estimate(digits_flipped30):
+    X, _, y_noisy = digits_flipped30
+    clf = PDiffClassifier(probe_folds=0, max_epochs=25, random_state=0).fit(X, y_noisy)
+    assert clf.noise_rate_ == pytest.approx(clf.history_[-1, "drop_rate"])
+    probed = PDiffClassifier(probe_folds=3, max_epochs=25, random_state=0).fit(X, y_noisy)
+    # The probes only estimate: training is the same.
+    np.testing.assert_array_equal(probed.predict_proba(X), clf.predict_proba(X))
+    assert probed.noise_rate_ != clf.noise_rate_
