@@ -144,6 +144,15 @@ def _standardised_pixels(images):
     return np.ascontiguousarray(pixels.transpose(0, 3, 1, 2))
 
 
+def _sizes_and_labels(n_train, n_test, data_dir):
+    """Check the subset sizes; return the data folder and the CIFAR-10N labels."""
+    for name, n, total in (("n_train", n_train, 50_000), ("n_test", n_test, 10_000)):
+        if not 10 <= n <= total or n % 10:
+            raise ValueError(f"{name} must be a multiple of 10 in [10, {total}], got {n!r}.")
+    data_dir = Path(default_data_dir() if data_dir is None else data_dir)
+    return data_dir, read_human_labels(data_dir / LABEL_FILE)
+
+
 def _balanced_subset(labels, per_class, rng):
     """Sorted indices of ``per_class`` random examples of each class."""
     rows = [
@@ -186,11 +195,7 @@ def load_cifar10n(n_train, n_test, *, data_dir=None, size=32, seed=0, cache_dir=
         ``noisy`` (dict of :data:`HUMAN_LABELS` name to the CIFAR-10N labels of those
         images), ``index`` (their canonical training indices), ``X_test``, ``y_test``.
     """
-    for name, n, total in (("n_train", n_train, 50_000), ("n_test", n_test, 10_000)):
-        if not 10 <= n <= total or n % 10:
-            raise ValueError(f"{name} must be a multiple of 10 in [10, {total}], got {n!r}.")
-    data_dir = Path(default_data_dir() if data_dir is None else data_dir)
-    labels = read_human_labels(data_dir / LABEL_FILE)
+    data_dir, labels = _sizes_and_labels(n_train, n_test, data_dir)
     clean = labels["clean_label"]
     rng = np.random.default_rng(seed)
     index = _balanced_subset(clean, n_train // 10, rng)
@@ -251,11 +256,7 @@ def load_embedded(n_train, n_test, data_dir=None, cache_dir=None, *, progress=Tr
     """
     from cleanlab_pdiff.embeddings import embed_images
 
-    for name, n, total in (("n_train", n_train, 50_000), ("n_test", n_test, 10_000)):
-        if not 10 <= n <= total or n % 10:
-            raise ValueError(f"{name} must be a multiple of 10 in [10, {total}], got {n!r}.")
-    data_dir = Path(default_data_dir() if data_dir is None else data_dir)
-    labels = read_human_labels(data_dir / LABEL_FILE)
+    data_dir, labels = _sizes_and_labels(n_train, n_test, data_dir)
     clean = labels["clean_label"]
     per_train, per_test = n_train // 10, n_test // 10
     # The k-th occurrence of a class in canonical order is its file k (the data README).
