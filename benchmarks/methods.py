@@ -286,7 +286,8 @@ def run_pdiff(
     result : dict
         ``acc_last``, ``acc_final``, ``estimated_noise_rate`` (``noise_rate_`` with
         ``"auto"``, else NaN), ``fit_seconds``, ``model``, and ``quality``
-        (``training_label_quality_``) and ``issues`` (``label_issues_``).
+        (``training_label_quality_``) and ``issues`` (``label_issues_``), None
+        for the oracles.
     """
     X, y = data.X, data.y_true if true_labels else data.y_noisy
     if clean_only:
@@ -303,13 +304,15 @@ def run_pdiff(
     clf.fit(X, y)
     seconds = time.perf_counter() - start
     estimate = clf.noise_rate_ if isinstance(clf.noise_rate, str) else math.nan
+    # An oracle trains on other rows or labels than the given ones: nothing to detect.
+    oracle = clean_only or true_labels
     return _result(
         tester.accuracies_,
         seconds - tester.seconds_,
         estimate,
         clf if record else None,
-        clf.training_label_quality_,
-        clf.label_issues_,
+        None if oracle else clf.training_label_quality_,
+        None if oracle else clf.label_issues_,
     )
 
 

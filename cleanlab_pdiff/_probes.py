@@ -19,6 +19,7 @@ from sklearn.utils import check_random_state
 
 from ._checks import check_param
 from ._skorch import build_net, predict_proba, running, targets
+from .loader import RowSubset
 from .noise_rate import anchor_noise_rate
 from .pdiff import PARAMETERS as PDIFF_PARAMETERS
 
@@ -152,12 +153,14 @@ def _probe(plain, X, labels, weight, split, n_classes, device, dtype, scaling, s
     """Train a probe on the rows ``split[0]``; return its best probabilities on ``split[1]``."""
     train, test = split
     best, best_probs, stale = -1.0, None, 0
+    # Views on X by row number: a copy of the folds would double a large X's memory.
     routed = targets(labels[train], None if weight is None else weight[train])
-    net = build_net(plain, X[train].shape, n_classes, device, None, dtype, scaling)
+    train_rows, test_rows = RowSubset(X, routed, train), RowSubset(X, None, test)
+    net = build_net(plain, train_rows.shape, n_classes, device, None, dtype, scaling)
     with running(net, seed):
         for _ in range(plain.max_epochs):
-            net.partial_fit(X[train], routed, epochs=1)
-            probs = predict_proba(net, X[test], n_classes)
+            net.partial_fit(train_rows, epochs=1)
+            probs = predict_proba(net, test_rows, n_classes)
             agreement = float(np.mean(probs.argmax(axis=1) == labels[test]))
             if agreement > best:
                 best, best_probs, stale = agreement, probs, 0

@@ -242,13 +242,17 @@ def train_new_net(net, X, labels, weight, random_state, validation=0.0):
         net.fit(X, targets(labels, weight, rows))
 
 
-def continue_training(net, X, labels, weight, epochs):
-    """Train ``net`` for ``epochs`` more epochs (skorch's ``partial_fit``)."""
+def check_continuable(net):
+    """Raise ``NotImplementedError`` if ``net`` can't train further (a data-parallel fit)."""
     if isinstance(net, AcceleratedPDiffNet) and net.accelerator.num_processes > 1:
         raise NotImplementedError(
             "partial_fit can't continue a data-parallel fit: skorch unwraps the "
             "distributed network after training. Fit again with more max_epochs."
         )
+
+
+def continue_training(net, X, labels, weight, epochs):
+    """Train ``net`` for ``epochs`` more epochs (skorch's ``partial_fit``)."""
     if net.criterion_.last_weights.numel() != X.shape[0]:
         # Other rows than the last call's: their per-example results start afresh.
         net.criterion_.reset_examples(X.shape[0])

@@ -7,7 +7,14 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._probes import fitted_noise_rate, held_out_noise_rate
 from ._scaling import feature_moments
-from ._skorch import build_net, continue_training, predict_proba, train_new_net, validation_share
+from ._skorch import (
+    build_net,
+    check_continuable,
+    continue_training,
+    predict_proba,
+    train_new_net,
+    validation_share,
+)
 from ._validation import check_feature_scale, check_hyperparameters, encode_targets, validate_input
 from .label_issues import LabelIssuesMixin, issue_mask
 
@@ -26,14 +33,13 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     module : None, torch.nn.Module or callable, default=None
-        The network, returning logits: ``None`` for :class:`MLP` (2-D ``X``)
-        or :class:`CNN9` (images ``(N, C, H, W)``); a module, deep-copied at
-        each fit; or a callable ``(n_features, n_classes) -> nn.Module``
-        called at each fit under the seeded generator (``n_features`` is
-        ``X.shape[1]``). See :func:`~cleanlab_pdiff.networks.build_module`.
+        The network, returning logits: ``None`` for :class:`MLP` (2-D ``X``) or
+        :class:`CNN9` (images ``(N, C, H, W)``); a module, deep-copied at each fit; or a
+        callable ``(n_features, n_classes) -> nn.Module`` called at each fit under the
+        seeded generator (``n_features`` is ``X.shape[1]``); see ``networks.build_module``.
     noise_rate : "auto" or float, default="auto"
-        Share of wrong labels, in [0, 1), if known: P-DIFF drops that share
-        once the ramp is over; 0 is plain training. ``"auto"`` estimates it.
+        Share of wrong labels, in [0, 1), if known: P-DIFF drops that share once the
+        ramp is over; 0 is plain training. ``"auto"`` estimates it.
     probe_folds : int, default=3
         With ``"auto"``: folds of the held-out probes that estimate the noise
         rate before training (``docs/pdiff.md``); 0 reports the released
@@ -50,12 +56,11 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
         paper): each class drops its own lowest ``noise_rate`` share. Helps
         under pair-like noise, hurts elsewhere (``docs/benchmarks.md``).
     standardize : bool, default=True
-        Standardise each feature (each channel of images) with the training
-        data's mean and deviation, batch by batch, in training and prediction
-        (``mean_``, ``scale_``); sparse ``X`` is scaled, not centred.
+        Standardise each feature (each channel of images) with the training data's mean
+        and deviation, batch by batch, in training and prediction (``mean_``,
+        ``scale_``); sparse ``X`` is scaled, not centred.
     class_weight : None, "balanced" or dict, default=None
-        Weights of the classes, as in scikit-learn; they multiply
-        ``sample_weight``.
+        Weights of the classes, as in scikit-learn, multiplying ``sample_weight``.
     max_epochs : int, default=100
         Number of training epochs.
     batch_size : int, default=128
@@ -68,11 +73,10 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
     weight_decay : float, default=0.0
         L2 penalty passed to the optimizer.
     validation_fraction : float or None, default=None
-        Share of the rows held out (stratified) to score each epoch:
-        ``valid_loss`` and ``valid_acc``, the accuracy on their given labels,
-        which tracks the accuracy on the true labels under label noise (their
-        loss does not). ``None``: 0.1 with ``early_stopping``, else none.
-        Held-out rows get no ``training_label_quality_`` (NaN).
+        Share of the rows held out (stratified) to score each epoch: ``valid_loss``
+        and ``valid_acc``, the accuracy on their given labels, which tracks the accuracy
+        on the true labels under label noise (their loss does not). ``None``: 0.1 with
+        ``early_stopping``, else none. Held-out rows get a NaN ``training_label_quality_``.
     early_stopping : bool or int, default=False
         Stop when ``valid_acc`` has not risen for 10 epochs (or this many),
         keeping the best epoch's network.
@@ -94,12 +98,11 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
     pin_memory : bool, default=False
         Whether the DataLoaders pin batches in page-locked memory (CUDA).
     callbacks : list of skorch callbacks or (name, callback) pairs, default=None
-        Extra skorch callbacks, e.g. ``Checkpoint`` and ``LoadInitState`` to
-        resume a killed run (the P-DIFF state is saved with the criterion).
+        Extra skorch callbacks, e.g. ``Checkpoint`` and ``LoadInitState`` to resume a
+        killed run (the P-DIFF state is saved with the criterion).
     random_state : int, RandomState instance or None, default=None
-        Seeds initialisation, shuffling and dropout (not the caller's torch
-        generator); the same integer and thread count give the same
-        predictions on the CPU.
+        Seeds initialisation, shuffling and dropout (not the caller's torch generator);
+        the same integer and thread count give the same predictions on the CPU.
     verbose : int, default=0
         Print skorch's per-epoch table when positive.
 
@@ -119,10 +122,9 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
     mean_, scale_ : ndarray or None
         The standardisation of the inputs (None without ``standardize``).
     history_ : skorch.History
-        Per-epoch ``train_loss`` (P-DIFF-weighted), ``drop_rate``,
-        ``delta_threshold`` (lower edge of the threshold bin),
-        ``kept_fraction``, ``saturation`` (mean ``|delta|`` of the window)
-        and ``weighting`` (whether the window was full).
+        Per-epoch ``train_loss`` (P-DIFF-weighted), ``drop_rate``, ``delta_threshold``
+        (lower edge of the threshold bin), ``kept_fraction``, ``saturation`` (mean
+        ``|delta|`` of the window) and ``weighting`` (whether the window was full).
     training_label_quality_ : ndarray of shape (n_samples,)
         Each training example's label quality from the run itself, in
         [0, 1], lower = more likely wrong: its ``p[given label]`` averaged
@@ -208,8 +210,7 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
         X : array-like or sparse matrix of shape (n_samples, n_features), or (n_samples, C, H, W)
             Training data, finite; batches reach the network as float32.
         y : array-like of shape (n_samples,)
-            Given, possibly wrong, labels: integers or strings, at least two
-            classes.
+            Given, possibly wrong, labels: integers or strings, at least two classes.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights of each sample's loss and of its mass in the
             delta distribution, on top of P-DIFF's 0/1 weights.
@@ -224,11 +225,11 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Continue training for ``max_epochs`` more epochs, as skorch's ``partial_fit`` does.
 
-        On an unfitted estimator this is :meth:`fit`. Otherwise the network,
-        optimizer, P-DIFF window, ramp and random state continue where they
-        stopped (on the CPU, ``fit`` for ``a`` epochs then ``partial_fit``
-        for ``b`` equals ``fit`` for ``a + b``, also across a pickle); other
-        changed hyper-parameters do not apply. The per-example results
+        On an unfitted estimator this is :meth:`fit`. Otherwise the network, optimizer,
+        P-DIFF window, ramp and random state continue where they stopped (on the CPU,
+        ``fit`` for ``a`` epochs then ``partial_fit`` for ``b`` trains as ``fit`` for
+        ``a + b``, also across a pickle); the held-out noise-rate estimate stays the first
+        call's; other changed hyper-parameters do not apply. The per-example results
         describe the latest call's rows. A data-parallel fit can't continue.
 
         Parameters
@@ -253,6 +254,7 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
                 f"classes must equal classes_ {self.classes_.tolist()} once fitted, got "
                 f"{np.unique(classes).tolist()}."
             )
+        check_continuable(self.net_)  # before _fit, which forgets the fit if training fails
         return self._fit(X, y, sample_weight, classes=self.classes_, net=self.net_)
 
     def _fit(self, X, y, sample_weight, classes, net=None):
@@ -284,7 +286,6 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
             # The half-trained network can't be trusted: leave the estimator unfitted.
             self._forget_fit()
             raise
-        # Fitted attributes are set only once training has succeeded.
         self.classes_ = classes
         self._input_shape_ = X.shape[1:]
         self._held_out_rate_ = held_out_rate

@@ -57,6 +57,38 @@ def test_probes_predict_only_rows_they_did_not_train_on():
     assert trained.fit(X, labels).score(X, labels) > 0.9  # it does memorise what it sees
 
 
+class _LargestFetch(np.ndarray):
+    """An array that remembers the most rows one index of it has fetched."""
+
+    largest = 0
+
+    def __getitem__(self, index):
+        out = super().__getitem__(index)
+        if isinstance(out, np.ndarray) and out.ndim == self.ndim:
+            _LargestFetch.largest = max(_LargestFetch.largest, len(out))
+        return out
+
+
+def test_probes_fetch_batches_without_copying_the_folds():
+    X, labels = np.random.default_rng(0).random((300, 4)), np.arange(300) % 3
+    clf = PDiffClassifier(max_epochs=2, batch_size=32, standardize=False, device="cpu")
+    _LargestFetch.largest = 0
+    held_out_probabilities(
+        clf,
+        X.view(_LargestFetch),
+        labels,
+        None,
+        3,
+        torch.device("cpu"),
+        None,
+        None,
+        folds=3,
+        seed=0,
+    )
+    # Training and prediction batches only: a copy of a fold would fetch 100 or 200 rows.
+    assert 0 < _LargestFetch.largest <= 32
+
+
 @pytest.fixture(scope="module")
 def digits_flipped30():
     X, y = load_digits(return_X_y=True)
@@ -78,3 +110,15 @@ def test_probe_folds_zero_reports_the_online_estimate(digits_flipped30):
     # The probes only estimate: training is the same.
     np.testing.assert_array_equal(probed.predict_proba(X), clf.predict_proba(X))
     assert probed.noise_rate_ != clf.noise_rate_
+
+
+def test_partial_fit_keeps_the_first_fit_s_held_out_estimate(digits_flipped30):
+    X, _, y_noisy = digits_flipped30
+    clf = PDiffClassifier(max_epochs=3, random_state=0).fit(X, y_noisy)
+    first = clf.noise_rate_
+    clf.set_params(max_epochs=1).partial_fit(X, y_noisy)
+    assert len(clf.history_) == 4
+    assert clf.noise_rate_ == first
+    assert clf.label_issues_.sum() == round(first * len(y_noisy))
+    # Probes capped at one epoch would estimate otherwise: the equality above means something.
+    assert PDiffClassifier(max_epochs=1, random_state=0).fit(X, y_noisy).noise_rate_ != first
