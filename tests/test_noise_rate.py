@@ -5,7 +5,7 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
-from cleanlab_pdiff import PDiffClassifier, make_noisy_labels
+from cleanlab_pdiff import PDiffClassifier, _probes, make_noisy_labels
 from cleanlab_pdiff._probes import held_out_probabilities
 from cleanlab_pdiff.noise_rate import anchor_noise_rate
 
@@ -122,3 +122,20 @@ def test_partial_fit_keeps_the_first_fit_s_held_out_estimate(digits_flipped30):
     assert clf.label_issues_.sum() == round(first * len(y_noisy))
     # Probes capped at one epoch would estimate otherwise: the equality above means something.
     assert PDiffClassifier(max_epochs=1, random_state=0).fit(X, y_noisy).noise_rate_ != first
+
+
+@pytest.mark.parametrize("folds", [2, 4])
+def test_probe_folds_is_the_number_of_probes(digits_flipped30, folds, monkeypatch):
+    X, _, y_noisy = digits_flipped30
+    held_out = []
+    original = _probes._probe
+
+    def counting(plain, X, labels, weight, split, *args):
+        held_out.append(split[1])
+        return original(plain, X, labels, weight, split, *args)
+
+    monkeypatch.setattr(_probes, "_probe", counting)
+    PDiffClassifier(probe_folds=folds, max_epochs=1, random_state=0).fit(X, y_noisy)
+    assert len(held_out) == folds
+    # Each row is held out by exactly one probe.
+    np.testing.assert_array_equal(np.sort(np.concatenate(held_out)), np.arange(len(y_noisy)))
