@@ -18,6 +18,7 @@ import warnings
 from pathlib import Path
 
 from . import __version__
+from ._text import one_line
 
 __all__ = ["build_parser", "main"]
 
@@ -34,7 +35,7 @@ class _Parser(argparse.ArgumentParser):
     """ArgumentParser whose errors are one line on stderr, exit status 2."""
 
     def error(self, message):
-        self.exit(2, f"{self.prog}: error: {_one_line(message)} (see {self.prog} --help)\n")
+        self.exit(2, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
 
 
 def _rate(text):
@@ -226,12 +227,8 @@ def main(argv=None):
 
 
 def _fail(message, status):
-    print(f"{PROG}: error: {_one_line(message)}", file=sys.stderr)
+    print(f"{PROG}: error: {one_line(message)}", file=sys.stderr)
     return status
-
-
-def _one_line(message):
-    return " ".join(str(message).split())
 
 
 def _check_writable(path, option):
@@ -323,7 +320,7 @@ def _find_issues(args):
         return _fail(exc, status=2)
     if not args.quiet:  # one line each, as errors are
         for warning in dict.fromkeys(str(w.message) for w in caught):
-            print(f"{PROG}: warning: {_one_line(warning)}", file=sys.stderr)
+            print(f"{PROG}: warning: {one_line(warning)}", file=sys.stderr)
     seconds = time.perf_counter() - start
     quality = clf.training_label_quality_
     ranked = np.argsort(quality, kind="stable")

@@ -20,199 +20,15 @@ Formats, by file name:
 Rows are numbered from 0 in file order (the header row is not counted).
 """
 
-import csv
 import difflib
-import re
-import zipfile
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ._tables import DELIMITERS, DataError, read_table
+from ._text import quoted
+
 __all__ = ["DataError", "load_labelled_data", "read_table", "select_columns"]
-
-_CSV_SUFFIXES = (".csv", ".tsv")
-_COMPRESSION_SUFFIXES = (".gz", ".bz2", ".zip", ".xz", ".zst")
-_PARQUET_SUFFIXES = (".parquet", ".pq")
-_FORMATS = "CSV (.csv, .tsv, optionally compressed), Parquet (.parquet, .pq) or NPZ (.npz)"
-
-
-class DataError(ValueError):
-    """The input data cannot be used; the message is one line, meant for the user.
-
-    Parameters
-    ----------
-    message : str
-        What is wrong and what to do.
-    argument : str, optional
-        The argument of :func:`select_columns` (or :func:`read_table`) to
-        check. The message names arguments in backticks.
-    """
-
-    def __init__(self, message, *, argument=None):
-        super().__init__(message)
-        self.argument = argument
-
-    def naming_arguments(self, rename):
-        """Return the message with each argument in backticks renamed (e.g. to a command-line flag).
-
-        Parameters
-        ----------
-        rename : callable
-            Maps an argument's name to the name to show.
-
-        Examples
-        --------
-        >>> error = DataError("check `label_column`.", argument="label_column")
-        >>> error.naming_arguments(lambda name: "--" + name.replace("_", "-"))
-        'check --label-column.'
-        """
-        return re.sub(r"`(\w+)`", lambda match: rename(match.group(1)), str(self))
-
-
-def read_table(path, *, delimiter=None):
-    """Read a CSV, Parquet or NPZ file into a DataFrame, chosen by the file name.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The file; see the module docstring for the formats and the NPZ layout.
-    delimiter : str, default=None
-        Field delimiter of a CSV file; ``None`` sniffs it from the start of
-        the file (``,``, ``;``, tab or ``|``; a tab for ``.tsv``).
-
-    Returns
-    -------
-    table : pandas.DataFrame
-        One row per example, at least one row.
-
-    Raises
-    ------
-    DataError
-        If the file is missing, empty, of an unknown format or unreadable.
-
-    Examples
-    --------
-    >>> import numpy as np, tempfile, os
-    >>> path = os.path.join(tempfile.mkdtemp(), "data.npz")
-    >>> np.savez(path, X=np.zeros((3, 2)), y=np.array(["a", "b", "a"]))
-    >>> read_table(path).columns.tolist()
-    ['X[0]', 'X[1]', 'y']
-    """
-    path = Path(path)
-    if not path.exists():
-        raise DataError(f"no such file: '{path}'.")
-    if path.is_dir():
-        raise DataError(f"'{path}' is a directory; give a data file ({_FORMATS}).")
-    if path.stat().st_size == 0:
-        raise DataError(f"'{path}' is empty.")
-    suffixes = [suffix.lower() for suffix in path.suffixes]
-    if suffixes and suffixes[-1] in _COMPRESSION_SUFFIXES:
-        suffixes = suffixes[:-1]
-    suffix = suffixes[-1] if suffixes else ""
-    try:
-        if suffix in _CSV_SUFFIXES:
-            table = _read_csv(path, delimiter or ("\t" if suffix == ".tsv" else _sniff(path)))
-        elif suffix in _PARQUET_SUFFIXES:
-            table = _read_parquet(path)
-        elif suffix == ".npz":
-            table = _read_npz(path)
-        else:
-            raise DataError(
-                f"can't tell the format of '{path}' from its name; expected {_FORMATS}."
-            )
-    except DataError:
-        raise
-    except pd.errors.EmptyDataError as exc:
-        raise DataError(f"'{path}' is empty (no header row).") from exc
-    except ImportError as exc:
-        raise DataError(
-            f"reading '{path}' needs a package that is not installed ({_one_line(exc)})."
-        ) from exc
-    except Exception as exc:
-        # Corrupt files surface as whatever the decompressor, zip, Arrow or pandas raises
-        # (zlib.error, LZMAError, KeyError, ArrowException, ...): all mean "unreadable".
-        kind = "Parquet" if suffix in _PARQUET_SUFFIXES else suffix.lstrip(".").upper()
-        raise DataError(f"can't read '{path}' as {kind}: {_one_line(exc)}") from exc
-    if table.shape[0] == 0:
-        raise DataError(f"'{path}' is empty: it has no rows, only the column names.")
-    return table
-
-
-#: Delimiters that sniffing considers.
-_DELIMITERS = ",;\t|"
-
-
-def _sniff(path):
-    """Return the delimiter of a CSV file's first lines, or "," when unclear."""
-    with open(path, "rb") as handle:  # compressed files fall back to ","
-        start = handle.read(65536)
-    try:
-        text = start.decode("utf-8")
-        return csv.Sniffer().sniff(text.split("\n", 20)[0], delimiters=_DELIMITERS).delimiter
-    except (UnicodeDecodeError, csv.Error):
-        return ","
-
-
-def _read_csv(path, sep):
-    # pandas renames a repeated column name ("label" -> "label.1"), which would turn a
-    # second label column into a feature; read the header as written to refuse it.
-    header = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str).iloc[0].tolist()
-    repeated = sorted({str(name) for name in header if header.count(name) > 1})
-    if repeated:
-        raise DataError(f"'{path}' has more than one column named {_names(repeated)}.")
-    return pd.read_csv(path, sep=sep)
-
-
-def _read_parquet(path):
-    table = pd.read_parquet(path)
-    # Arrow-backed text decodes lazily: invalid UTF-8 in a corrupt page would surface only
-    # later, on conversion; convert the non-numeric columns here, inside the error handling.
-    for column in table.columns:
-        if not pd.api.types.is_numeric_dtype(table[column]):
-            table[column].to_numpy()
-    return table
-
-
-def _read_npz(path):
-    if not zipfile.is_zipfile(path):
-        raise DataError(f"can't read '{path}' as NPZ: it is not a zip archive of arrays.")
-    columns = {}
-    n_rows = None
-    with np.load(path, allow_pickle=False) as arrays:
-        if not arrays.files:
-            raise DataError(f"'{path}' holds no arrays.")
-        for name in arrays.files:
-            try:
-                array = arrays[name]
-            except ValueError as exc:
-                if "allow_pickle" not in str(exc):
-                    raise
-                raise DataError(
-                    f"array '{name}' in '{path}' holds Python objects, which are read only "
-                    f"with pickle; save numbers, or strings as a fixed-width array "
-                    f"(e.g. y.astype(str))."
-                ) from exc
-            if not isinstance(array, np.ndarray):
-                raise DataError(f"member '{name}' of '{path}' is not a .npy array.")
-            if array.ndim not in (1, 2):
-                raise DataError(
-                    f"array '{name}' in '{path}' has shape {array.shape}; NPZ arrays must be "
-                    f"1-D (one column) or 2-D (one column per feature), e.g. "
-                    f"X.reshape(len(X), -1)."
-                )
-            if n_rows is None:
-                n_rows = array.shape[0]
-            elif array.shape[0] != n_rows:
-                raise DataError(
-                    f"the arrays in '{path}' differ in length: '{name}' has "
-                    f"{array.shape[0]} rows, the arrays before it {n_rows}."
-                )
-            if array.ndim == 1:
-                columns[name] = array
-            else:
-                columns.update({f"{name}[{j}]": array[:, j] for j in range(array.shape[1])})
-    return pd.DataFrame(columns)
 
 
 def select_columns(
@@ -281,7 +97,7 @@ def select_columns(
             _check_column(column, columns, source, "feature_columns")
         repeated = sorted({name for name in feature_columns if feature_columns.count(name) > 1})
         if repeated:
-            raise DataError(f"feature column(s) {_names(repeated)} are listed more than once.")
+            raise DataError(f"feature column(s) {quoted(repeated)} are listed more than once.")
         if label_column in feature_columns:
             raise DataError(
                 f"the label column '{label_column}' is also listed as a feature column; a "
@@ -289,7 +105,7 @@ def select_columns(
             )
     if len(set(columns)) < len(columns):
         repeated = sorted({column for column in columns if columns.count(column) > 1})
-        raise DataError(f"{source} has more than one column named {_names(repeated)}.")
+        raise DataError(f"{source} has more than one column named {quoted(repeated)}.")
     X = _features(table, feature_columns, source)
     y = _labels(table[label_column], label_column, source)
     return X, y, feature_columns
@@ -337,12 +153,12 @@ def _check_column(column, columns, source, argument):
     if not close:  # letter case is the commonest slip
         close = [name for name in columns if name.lower() == column.lower()][:1]
     hint = f"did you mean '{close[0]}'? " if close else ""
-    mashed = [d for d in _DELIMITERS if any(d in name for name in columns)]
+    mashed = [d for d in DELIMITERS if any(d in name for name in columns)]
     if mashed and len(columns) <= 2:
         hint += f"the header seems delimited by {mashed[0]!r}: give `delimiter`. "
     raise DataError(
         f"no column '{column}' in {source}; {hint}(check `{argument}`; the columns are "
-        f"{_names(columns)}).",
+        f"{quoted(columns)}).",
         argument=argument,
     )
 
@@ -360,7 +176,7 @@ def _features(table, feature_columns, source):
         row = np.flatnonzero(text)[0] if text.any() else None
         where = f" (e.g. {column.iloc[row]!r} at row {row})" if row is not None else ""
         raise DataError(
-            f"feature column(s) {_names(unusable)} in {source} are not numeric{where}; "
+            f"feature column(s) {quoted(unusable)} in {source} are not numeric{where}; "
             f"one-hot encode categorical or text columns (e.g. pandas.get_dummies), or leave "
             f"them out (`exclude_columns`).",
             argument="exclude_columns",
@@ -420,16 +236,7 @@ def _labels(column, label_column, source):
     rare = classes[counts < 2]
     if rare.size:
         raise DataError(
-            f"class(es) {_names(rare.tolist())} of label column '{label_column}' in {source} "
+            f"class(es) {quoted(rare.tolist())} of label column '{label_column}' in {source} "
             f"have only 1 row; every class needs at least 2 rows: drop or relabel those rows."
         )
     return y
-
-
-def _names(names, limit=10):
-    shown = ", ".join(f"'{name}'" for name in names[:limit])
-    return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
-
-
-def _one_line(exc):
-    return " ".join(str(exc).split()) or type(exc).__name__
