@@ -199,6 +199,20 @@ def _tabular(name, data, schedule, description):
     return Dataset(name, data, schedule, SYNTHETIC, Noise("symmetric", 0.5), description, MLP_NOTE)
 
 
+def _embedded_cifar(name, n_train, n_test, description):
+    """Return a CIFAR-10 dataset embedded by EfficientNet-Lite0, under clean and human labels."""
+    return Dataset(
+        name,
+        DataSpec("cifar10", n_samples=n_train, n_test=n_test, features="efficientnet"),
+        TABULAR_FULL,
+        (Noise("clean"), *HUMAN),
+        Noise("human", human="worse"),
+        description,
+        MLP_NOTE + " on the embeddings",
+        REAL_NOISE_METHODS,
+    )
+
+
 SUITES = {
     "smoke": {
         "seeds": (0,),
@@ -242,35 +256,27 @@ SUITES = {
     "real-noise": {
         "seeds": (0, 1, 2),
         "datasets": (
-            Dataset(
+            _embedded_cifar(
                 "cifar10-effnet",
-                DataSpec("cifar10", n_samples=10000, n_test=2000, features="efficientnet"),
-                TABULAR_FULL,
-                (Noise("clean"), *HUMAN),
-                Noise("human", human="worse"),
+                10000,
+                2000,
                 "CIFAR-10 subset: 10,000 training images (files 4000-4999 of each class "
                 "folder) with their CIFAR-10N labels, 2000 test images (files 0800-0999 of each "
                 "class folder); each image embedded once by the ImageNet-pretrained "
                 "EfficientNet-Lite0 (96 px, global average pool: 1280 features), the features "
                 "standardised with the training set's mean and standard deviation",
-                MLP_NOTE + " on the embeddings",
-                REAL_NOISE_METHODS,
             ),
         ),
     },
     "real-noise-full": {
         "seeds": (0, 1, 2),
         "datasets": (
-            Dataset(
+            _embedded_cifar(
                 "cifar10-effnet-full",
-                DataSpec("cifar10", n_samples=50000, n_test=10000, features="efficientnet"),
-                TABULAR_FULL,
-                (Noise("clean"), *HUMAN),
-                Noise("human", human="worse"),
+                50000,
+                10000,
                 "CIFAR-10: all 50,000 training images with their CIFAR-10N labels, all 10,000 "
                 "test images; embedded as in the real-noise suite",
-                MLP_NOTE + " on the embeddings",
-                REAL_NOISE_METHODS,
             ),
         ),
     },

@@ -75,7 +75,7 @@ def fitted_noise_rate(noise_rate, held_out_rate, criterion):
     noise_rate : "auto" or float
         The estimator's parameter.
     held_out_rate : float or None
-        :func:`estimate_noise_rate`'s result.
+        :func:`held_out_noise_rate`'s result.
     criterion : PDiffLoss
         The trained criterion, whose drop rate is the released layer's online
         estimate under ``"auto"``.

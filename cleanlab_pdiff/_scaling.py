@@ -85,14 +85,10 @@ def _along_axis_1(values, batch):
     return values.reshape((1, -1) + (1,) * (batch.ndim - 2))
 
 
-def _chunked_mean(X, function=None):
-    """Mean over every axis but 1 of ``function(chunk)`` (the chunk itself by default)."""
+def _chunked_mean(X, function):
+    """Mean over every axis but 1 of ``function(chunk)``."""
     per_row = int(np.prod(X.shape[2:], dtype=np.int64)) if X.ndim > 2 else 1
-    total = _chunked_reduce(
-        X,
-        lambda chunk: (chunk if function is None else function(chunk)).sum(axis=_other_axes(chunk)),
-        np.add,
-    )
+    total = _chunked_reduce(X, lambda chunk: function(chunk).sum(axis=_other_axes(chunk)), np.add)
     return total / max(X.shape[0] * per_row, 1)
 
 
