@@ -107,7 +107,10 @@ def cross_val_pred_probs(estimator, X, y, *, cv=5, n_jobs=None):
     Parameters
     ----------
     estimator : PDiffClassifier
-        Cloned once per fold; left as it is.
+        Cloned once per fold, without the held-out probes (``probe_folds=0``):
+        they only count the wrong labels of a fit, which cleanlab counts here
+        from ``pred_probs``, and they leave its probabilities unchanged.
+        ``estimator`` is left as it is.
     X : array-like of shape (n_samples, ...)
         Features.
     y : array-like of shape (n_samples,)
@@ -134,7 +137,12 @@ def cross_val_pred_probs(estimator, X, y, *, cv=5, n_jobs=None):
         seed = check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max)
         cv = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
     pred_probs = cross_val_predict(
-        clone(estimator), X, labels, cv=cv, method="predict_proba", n_jobs=n_jobs
+        clone(estimator).set_params(probe_folds=0),
+        X,
+        labels,
+        cv=cv,
+        method="predict_proba",
+        n_jobs=n_jobs,
     )
     return labels, pred_probs
 

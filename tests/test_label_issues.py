@@ -12,7 +12,8 @@ from sklearn.datasets import load_digits
 from sklearn.metrics import f1_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-from cleanlab_pdiff import PDiffClassifier, make_noisy_labels
+from cleanlab_pdiff import PDiffClassifier, _probes, make_noisy_labels
+from cleanlab_pdiff.label_issues import cross_val_pred_probs
 from cleanlab_pdiff.pdiff import probability_difference
 
 
@@ -134,6 +135,21 @@ def test_find_label_issues_with_cv_uses_cleanlab_and_leaves_self_unfitted(digits
     assert not hasattr(clf, "net_")
     ranked = clf.find_label_issues(X, y_noisy, cv=3, return_indices_ranked_by="self_confidence")
     np.testing.assert_array_equal(np.sort(ranked), np.flatnonzero(mask))
+
+
+def test_cv_folds_skip_the_probes_and_keep_their_probabilities(three_classes_120x8, monkeypatch):
+    X, y = three_classes_120x8
+    clf = PDiffClassifier(max_epochs=3, random_state=0)
+    folds = StratifiedKFold(3, shuffle=True, random_state=0)
+    with_probes = cross_val_predict(clf, X, y, cv=folds, method="predict_proba")
+
+    def no_probes(*args, **kwargs):
+        raise AssertionError("a fold ran the held-out probes")
+
+    monkeypatch.setattr(_probes, "held_out_probabilities", no_probes)
+    _, pred_probs = cross_val_pred_probs(clf, X, y, cv=folds)
+    np.testing.assert_array_equal(pred_probs, with_probes)
+    assert clf.probe_folds == 3
 
 
 def test_find_label_issues_bad_input(digits_600_flipped30):
