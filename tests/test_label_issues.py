@@ -167,7 +167,9 @@ def test_find_label_issues_bad_input(digits_600_flipped30):
 
 def test_clean_learning_with_pdiff(digits_600_flipped30):
     X, y_noisy, flipped = digits_600_flipped30
-    cl = CleanLearning(clf=PDiffClassifier(max_epochs=20, random_state=0), seed=0, cv_n_folds=3)
+    cl = CleanLearning(
+        clf=PDiffClassifier(max_epochs=20, probe_folds=0, random_state=0), seed=0, cv_n_folds=3
+    )
     cl.fit(X, y_noisy)
     found = cl.label_issues_df["is_label_issue"].to_numpy()
     assert f1_score(flipped, found) > 0.7
@@ -179,7 +181,7 @@ def test_clean_learning_with_pdiff(digits_600_flipped30):
 def test_cross_val_predict_feeds_cleanlab_filter(digits_600_flipped30):
     X, y_noisy, flipped = digits_600_flipped30
     pred_probs = cross_val_predict(
-        PDiffClassifier(max_epochs=20, random_state=0),
+        PDiffClassifier(max_epochs=20, probe_folds=0, random_state=0),
         X,
         y_noisy,
         cv=StratifiedKFold(3, shuffle=True, random_state=0),
@@ -195,7 +197,11 @@ def test_cross_val_predict_feeds_cleanlab_filter(digits_600_flipped30):
 def test_datalab_with_pdiff_pred_probs(digits_600_flipped30):
     X, y_noisy, flipped = digits_600_flipped30
     pred_probs = cross_val_predict(
-        PDiffClassifier(max_epochs=20, random_state=0), X, y_noisy, cv=3, method="predict_proba"
+        PDiffClassifier(max_epochs=20, probe_folds=0, random_state=0),
+        X,
+        y_noisy,
+        cv=3,
+        method="predict_proba",
     )
     lab = Datalab(data={"label": y_noisy}, label_name="label", verbosity=0)
     lab.find_issues(pred_probs=pred_probs, features=X)
