@@ -173,6 +173,9 @@ def build_net(estimator, data_shape, n_classes, device, accelerator, autocast_dt
     epoch_batches = math.ceil(math.ceil(n_samples / estimator.batch_size) / n_processes)
     if accelerator is None:
         net_class, placement = PDiffNet, {"device": str(device)}
+        if not estimator.verbose:
+            # skorch's log would tabulate every epoch to print nothing.
+            placement["callbacks__print_log"] = None
     else:
         net_class = AcceleratedPDiffNet
         placement = {
