@@ -576,6 +576,12 @@ METHODS = {
     "pdiff_per_class": Method(
         "P-DIFF auto, per_class", run_pdiff, {"noise_rate": "auto", "per_class": True}, option=True
     ),
+    "pdiff_retrain": Method(
+        "P-DIFF auto, retrained x1", run_pdiff, {"noise_rate": "auto", "retrain": 1.0}
+    ),
+    "pdiff_retrain2": Method(
+        "P-DIFF auto, retrained x2", run_pdiff, {"noise_rate": "auto", "retrain": 2.0}
+    ),
     "cv_recipe": Method("cleanlab 5-fold recipe", run_cv_recipe),
     "oracle": Method(
         "oracle (clean examples only)", run_pdiff, {"noise_rate": 0.0, "clean_only": True}

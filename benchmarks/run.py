@@ -64,6 +64,8 @@ REAL_NOISE_METHODS = (
     "pdiff_paper",
     "pdiff_true",
     "pdiff_auto",
+    "pdiff_retrain",
+    "pdiff_retrain2",
     "coteaching",
     "gce",
     "cleanlearning",

@@ -245,8 +245,23 @@ def train_new_net(net, X, labels, weight, random_state, validation=0.0):
         net.fit(X, targets(labels, weight, rows))
 
 
-def check_continuable(net):
-    """Raise ``NotImplementedError`` if ``net`` can't train further (a data-parallel fit)."""
+def check_continuable(estimator, classes):
+    """Raise unless ``partial_fit`` can continue the fitted ``estimator`` with ``classes``.
+
+    A data-parallel fit can't continue, nor a retrained one; ``classes``, if
+    given, must be the fitted ``classes_``.
+    """
+    if classes is not None and not np.array_equal(np.unique(classes), estimator.classes_):
+        raise ValueError(
+            f"classes must equal classes_ {estimator.classes_.tolist()} once fitted, got "
+            f"{np.unique(classes).tolist()}."
+        )
+    if getattr(estimator, "retrained_on_", None) is not None:
+        raise NotImplementedError(
+            "partial_fit can't continue a fit with retrain: the model is the retrained "
+            "network, the per-example results the P-DIFF run's. Fit again."
+        )
+    net = estimator.net_
     if isinstance(net, AcceleratedPDiffNet) and net.accelerator.num_processes > 1:
         raise NotImplementedError(
             "partial_fit can't continue a data-parallel fit: skorch unwraps the "

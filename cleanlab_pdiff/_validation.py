@@ -20,6 +20,7 @@ from ._checks import Param, check_params
 PARAMETERS = {
     "per_class": Param(bool),
     "probe_folds": Param(numbers.Integral, low=2, options=(0,)),
+    "retrain": Param(numbers.Real, low=1, options=(None,)),
     "standardize": Param(bool),
     "validation_fraction": Param(
         numbers.Real, 0, 1, low_open=True, high_open=True, options=(None,)
@@ -101,13 +102,17 @@ def validate_input(estimator, X, y="no_validation", *, reset):
     """Validate ``X`` (and ``y``, unless ``"no_validation"``) with scikit-learn's ``validate_data``.
 
     ``X`` becomes float32 or float64, of any number of dimensions; unless
-    ``reset``, its samples must have the shape of the training samples.
+    ``reset``, its samples must have the shape of the training samples. With
+    ``y`` (training), features far from unit scale are refused unless the
+    estimator standardises them.
     """
     check_not_datetime(X)
     if isinstance(y, str) and y == "no_validation":
         X = validate_data(estimator, X, reset=reset, **_X_CHECKS)
     else:
         X, y = validate_data(estimator, X, y, reset=reset, **_X_CHECKS)
+        if not estimator.standardize:
+            check_feature_scale(X)
     if not reset and X.shape[1:] != estimator._input_shape_:
         raise ValueError(
             f"X has shape {X.shape}; the model was fitted on samples of shape "

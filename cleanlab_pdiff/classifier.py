@@ -1,11 +1,11 @@
 """The scikit-learn estimator: a thin facade over a private skorch net."""
 
-import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ._probes import fitted_noise_rate, held_out_noise_rate
+from ._retrain import retrain
 from ._scaling import feature_moments
 from ._skorch import (
     build_net,
@@ -15,7 +15,7 @@ from ._skorch import (
     train_new_net,
     validation_share,
 )
-from ._validation import check_feature_scale, check_hyperparameters, encode_targets, validate_input
+from ._validation import check_hyperparameters, encode_targets, validate_input
 from .label_issues import LabelIssuesMixin, issue_mask
 
 __all__ = ["PDiffClassifier"]
@@ -41,20 +41,24 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
         Share of wrong labels, in [0, 1), if known: P-DIFF drops that share once the
         ramp is over; 0 is plain training. ``"auto"`` estimates it.
     probe_folds : int, default=3
-        With ``"auto"``: folds of the held-out probes that estimate the noise
-        rate before training (``docs/pdiff.md``); 0 reports the released
-        layer's online estimate instead (the paper's algorithm throughout).
+        With ``"auto"``: folds of the held-out probes that estimate the noise rate before
+        training (``docs/pdiff.md``); 0 reports the released layer's online estimate
+        instead (the paper's algorithm throughout).
+    retrain : float or None, default=None
+        A factor ``f >= 1`` (beyond the paper): after the P-DIFF run, a fresh network
+        (seeded as the run) trains plainly on the rows outside the lowest
+        ``min(f * noise_rate_, 0.8)`` share of ``training_label_quality_``, and is the
+        model (twice the time; ``docs/benchmarks.md``). ``None``: the P-DIFF network is.
     t_k : int, default=20
         Epochs over which the drop rate ramps up linearly from 0.
     window : int, default=100
-        Number of recent mini-batches in the delta distribution, capped at
-        one epoch's batches (the window in force is ``window_``).
+        Recent mini-batches in the delta distribution, capped at one epoch's (``window_``).
     zeta : float, default=0.9
         Saturation (mean ``|delta|`` of the window) freezing the estimate.
     per_class : bool, default=False
-        One delta distribution and threshold per given label (beyond the
-        paper): each class drops its own lowest ``noise_rate`` share. Helps
-        under pair-like noise, hurts elsewhere (``docs/benchmarks.md``).
+        One delta distribution and threshold per given label (beyond the paper): each class
+        drops its own lowest ``noise_rate`` share. Helps under pair-like noise, hurts
+        elsewhere (``docs/benchmarks.md``).
     standardize : bool, default=True
         Standardise each feature (each channel of images) with the training data's mean
         and deviation, batch by batch, in training and prediction (``mean_``,
@@ -87,12 +91,11 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
         ``"bf16"``: the forward pass under bfloat16 autocast; P-DIFF's
         statistics stay float32 (``docs/distributed.md``).
     accelerator : accelerate.Accelerator or None, default=None
-        Train data-parallel through Hugging Face Accelerate (the
-        ``distributed`` extra), the delta histogram summed across the
-        processes at every step; see ``docs/distributed.md``. Clones share it.
+        Train data-parallel through Hugging Face Accelerate (the ``distributed`` extra), the
+        delta histogram summed across the processes at every step; see
+        ``docs/distributed.md``. Clones share it.
     n_threads : int or None, default=None
-        torch's threads while training and predicting; ``None`` leaves
-        torch's setting (one per core, which a busy machine slows down).
+        torch's threads in training and prediction; ``None``: torch's (one per core).
     num_workers : int, default=0
         Worker processes of the DataLoaders; 0 loads in the main process.
     pin_memory : bool, default=False
@@ -126,14 +129,14 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
         (lower edge of the threshold bin), ``kept_fraction``, ``saturation`` (mean
         ``|delta|`` of the window) and ``weighting`` (whether the window was full).
     training_label_quality_ : ndarray of shape (n_samples,)
-        Each training example's label quality from the run itself, in
-        [0, 1], lower = more likely wrong: its ``p[given label]`` averaged
-        over every epoch (cleanlab's ``self_confidence`` scale).
+        Each training example's label quality from the run itself, in [0, 1], lower = more
+        likely wrong: its ``p[given label]`` averaged over every epoch (self-confidence).
     label_issues_ : ndarray of shape (n_samples,), bool
-        The ``round(noise_rate_ * n_samples)`` training examples of lowest
-        ``training_label_quality_``: the examples whose label is probably wrong.
+        The ``round(noise_rate_ * n_samples)`` examples of lowest ``training_label_quality_``.
+    retrained_on_ : ndarray of shape (n_samples,), bool, or None
+        With ``retrain``: the rows the model trained on; else None.
     net_ : skorch.NeuralNet
-        The trained skorch net.
+        The model's skorch net (``history_`` stays the P-DIFF run's).
 
     Examples
     --------
@@ -153,6 +156,7 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
         *,
         noise_rate="auto",
         probe_folds=3,
+        retrain=None,
         t_k=20,
         window=100,
         zeta=0.9,
@@ -179,6 +183,7 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
         self.module = module
         self.noise_rate = noise_rate
         self.probe_folds = probe_folds
+        self.retrain = retrain
         self.t_k = t_k
         self.window = window
         self.zeta = zeta
@@ -226,11 +231,10 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
         """Continue training for ``max_epochs`` more epochs, as skorch's ``partial_fit`` does.
 
         On an unfitted estimator this is :meth:`fit`. Otherwise the network, optimizer,
-        P-DIFF window, ramp and random state continue where they stopped (on the CPU,
-        ``fit`` for ``a`` epochs then ``partial_fit`` for ``b`` trains as ``fit`` for
-        ``a + b``, also across a pickle); the held-out noise-rate estimate stays the first
-        call's; other changed hyper-parameters do not apply. The per-example results
-        describe the latest call's rows. A data-parallel fit can't continue.
+        P-DIFF window, ramp and random state continue (on the CPU, ``fit`` for ``a`` epochs
+        then ``partial_fit`` for ``b`` is ``fit`` for ``a + b``, also across a pickle); the
+        held-out estimate and other parameters stay the first call's; the per-example
+        results describe the latest rows. A data-parallel or retrained fit can't continue.
 
         Parameters
         ----------
@@ -249,12 +253,7 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
         """
         if not self.__sklearn_is_fitted__():
             return self._fit(X, y, sample_weight, classes=classes)
-        if classes is not None and not np.array_equal(np.unique(classes), self.classes_):
-            raise ValueError(
-                f"classes must equal classes_ {self.classes_.tolist()} once fitted, got "
-                f"{np.unique(classes).tolist()}."
-            )
-        check_continuable(self.net_)  # before _fit, which forgets the fit if training fails
+        check_continuable(self, classes)  # before _fit, which forgets a fit that fails
         return self._fit(X, y, sample_weight, classes=self.classes_, net=self.net_)
 
     def _fit(self, X, y, sample_weight, classes, net=None):
@@ -264,8 +263,6 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
         try:
             device, accelerator, dtype = check_hyperparameters(self.get_params())
             X, y = validate_input(self, X, y, reset=fresh)
-            if not self.standardize:
-                check_feature_scale(X)
             classes, labels, weight = encode_targets(y, classes, sample_weight, self.class_weight)
         except Exception:
             if fresh:  # validate_data may have set n_features_in_: leave nothing behind
@@ -282,6 +279,12 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
             else:
                 held_out_rate = self._held_out_rate_
                 continue_training(net, X, labels, weight, epochs=self.max_epochs)
+            noise_rate = fitted_noise_rate(self.noise_rate, held_out_rate, net.criterion_)
+            quality = net.criterion_.training_quality().cpu().numpy()
+            model, kept = net, None
+            if fresh and self.retrain is not None:
+                placement = (classes.size, device, accelerator, dtype, scaling)
+                model, kept = retrain(self, X, labels, weight, quality, noise_rate, placement)
         except Exception:
             # The half-trained network can't be trusted: leave the estimator unfitted.
             self._forget_fit()
@@ -290,12 +293,12 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
         self._input_shape_ = X.shape[1:]
         self._held_out_rate_ = held_out_rate
         self.mean_, self.scale_ = net.iterator_valid__scaling or (None, None)
-        self.net_ = net
+        self.net_, self.retrained_on_ = model, kept
         self.history_ = net.history
         self.window_ = net.criterion_.pdiff.window
-        self.noise_rate_ = fitted_noise_rate(self.noise_rate, held_out_rate, net.criterion_)
-        self.training_label_quality_ = net.criterion_.training_quality().cpu().numpy()
-        self.label_issues_ = issue_mask(self.training_label_quality_, self.noise_rate_)
+        self.noise_rate_ = noise_rate
+        self.training_label_quality_ = quality
+        self.label_issues_ = issue_mask(quality, noise_rate)
         return self
 
     def _forget_fit(self):
@@ -334,12 +337,9 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
         return self.classes_[proba.argmax(axis=1)]
 
     def __getstate__(self):
-        state = dict(super().__getstate__())  # object.__getstate__ gives __dict__ itself
-        if state.get("accelerator") is not None:
-            # Pickled as a single-process model (the net too, see AcceleratedPDiffNet): an
-            # Accelerator is a handle on this process's distributed run, not a setting.
-            state["accelerator"] = None
-        return state
+        # Pickled as a single-process model (the net too, see AcceleratedPDiffNet): an
+        # Accelerator is a handle on this process's distributed run, not a setting.
+        return {**super().__getstate__(), "accelerator": None}
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "net_")

@@ -73,6 +73,7 @@ def test_constructor_stores_parameters_verbatim_and_validates_nothing():
         "module": module,
         "noise_rate": "nonsense",
         "probe_folds": -2,
+        "retrain": 0.5,
         "standardize": "yes",
         "class_weight": "heavy",
         "validation_fraction": 2.0,
@@ -595,6 +596,8 @@ BAD_HYPERPARAMETERS = [
     ({"num_workers": -1}, ValueError, r"num_workers must be in \[0, inf\], got -1"),
     ({"num_workers": 1.0}, TypeError, "num_workers must be an integer, got 1.0 of type float"),
     ({"pin_memory": 1}, TypeError, "pin_memory must be True or False, got 1"),
+    ({"retrain": 0.5}, ValueError, r"retrain must be in \[1, inf\], got 0\.5"),
+    ({"retrain": "yes"}, ValueError, r"retrain must be None or a float in \[1, inf\], got 'yes'"),
     (
         {"accelerator": "cuda"},
         TypeError,

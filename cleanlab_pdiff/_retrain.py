@@ -1,0 +1,58 @@
+"""Retraining on the examples a P-DIFF run kept (the estimator's ``retrain``).
+
+One P-DIFF run ranks the training examples by ``training_label_quality_``. With
+``retrain=f``, a fresh network, from the same initial weights, then trains plainly
+(cross-entropy) on the examples outside the lowest ``f * noise_rate_`` share, as
+cleanlab's ``CleanLearning`` retrains on the examples its K folds kept. Leaving out
+more than the estimated share (``f > 1``) trades some correct labels for more of the
+wrong ones the ranking misses (measured in ``docs/benchmarks.md``).
+"""
+
+import copy
+
+from ._skorch import build_net, train_new_net, validation_share
+from .label_issues import issue_mask
+
+#: Most of the rows retraining may leave out.
+MOST_LEFT_OUT = 0.8
+
+
+def retrain(estimator, X, labels, weight, quality, noise_rate, placement):
+    """Train a new network on the rows outside the lowest ``retrain * noise_rate`` of quality.
+
+    Parameters
+    ----------
+    estimator : PDiffClassifier
+        Gives ``retrain``, the network, optimiser, schedule and callbacks.
+    X : ndarray of shape (n_samples, ...)
+        Training data.
+    labels : ndarray of shape (n_samples,)
+        Given labels, indices of the classes.
+    weight : ndarray of shape (n_samples,) or None
+        Sample weights.
+    quality : ndarray of shape (n_samples,)
+        The P-DIFF run's ``training_label_quality_``.
+    noise_rate : float
+        The P-DIFF run's ``noise_rate_``.
+    placement : tuple
+        ``(n_classes, device, accelerator, autocast_dtype, scaling)`` as the run's.
+
+    Returns
+    -------
+    net : PDiffNet
+        The network trained on the kept rows.
+    kept : ndarray of shape (n_samples,), bool
+        The rows it trained on.
+    """
+    n_classes, device, accelerator, dtype, scaling = placement
+    kept = ~issue_mask(quality, min(estimator.retrain * noise_rate, MOST_LEFT_OUT))
+    # A shallow copy: the user's callbacks (the same objects) see the retraining too.
+    plain = copy.copy(estimator).set_params(noise_rate=0.0, probe_folds=0, retrain=None)
+    net = build_net(
+        plain, (int(kept.sum()), *X.shape[1:]), n_classes, device, accelerator, dtype, scaling
+    )
+    kept_weight = None if weight is None else weight[kept]
+    train_new_net(
+        net, X[kept], labels[kept], kept_weight, estimator.random_state, validation_share(plain)
+    )
+    return net, kept
