@@ -1,0 +1,69 @@
+"""retrain: a fresh network trained plainly on the rows the P-DIFF run did not flag."""
+
+import numpy as np
+import pytest
+
+from cleanlab_pdiff import PDiffClassifier, make_noisy_labels
+
+#: A given rate (no probes), few epochs, unscaled features already near unit scale.
+SETTINGS = {"noise_rate": 0.2, "max_epochs": 6, "t_k": 2, "standardize": False, "lr": 1e-2}
+
+
+@pytest.fixture(scope="module")
+def noisy(three_classes_200x8):
+    X, y = three_classes_200x8
+    return X / np.abs(X).max(), make_noisy_labels(y, 0.2, random_state=0)
+
+
+def test_retrained_model_is_a_plain_fit_of_the_kept_rows(noisy):
+    X, y = noisy
+    clf = PDiffClassifier(retrain=1.0, random_state=0, **SETTINGS).fit(X, y)
+    np.testing.assert_array_equal(clf.retrained_on_, ~clf.label_issues_)
+    kept = clf.retrained_on_
+    plain = PDiffClassifier(**{**SETTINGS, "noise_rate": 0.0}, random_state=0)
+    plain.fit(X[kept], y[kept])
+    np.testing.assert_array_equal(clf.predict_proba(X), plain.predict_proba(X))
+    # The run's own results stay: its history drops, the retraining's would not.
+    assert clf.history_[-1, "drop_rate"] == pytest.approx(0.2)
+    assert clf.net_.history[-1, "drop_rate"] == 0.0
+
+
+def test_the_factor_scales_the_rows_left_out(noisy):
+    X, y = noisy
+    clf = PDiffClassifier(retrain=2.0, random_state=0, **SETTINGS).fit(X, y)
+    left_out = np.flatnonzero(~clf.retrained_on_)
+    assert left_out.size == round(0.4 * len(y))
+    worst = np.argsort(clf.training_label_quality_, kind="stable")[: left_out.size]
+    np.testing.assert_array_equal(np.sort(worst), left_out)
+    huge = PDiffClassifier(retrain=10.0, random_state=0, **SETTINGS).fit(X, y)
+    assert (~huge.retrained_on_).sum() == round(0.8 * len(y))  # at most 80% left out
+
+
+def test_without_retrain_the_p_diff_network_is_the_model(noisy):
+    X, y = noisy
+    clf = PDiffClassifier(random_state=0, **SETTINGS).fit(X, y)
+    assert clf.retrained_on_ is None
+    assert clf.net_.history[-1, "drop_rate"] == pytest.approx(0.2)
+
+
+def test_partial_fit_refuses_to_continue_a_retrained_fit(noisy):
+    X, y = noisy
+    clf = PDiffClassifier(retrain=1.0, random_state=0, **SETTINGS).fit(X, y)
+    before = clf.predict_proba(X)
+    with pytest.raises(NotImplementedError, match="can't continue a fit with retrain"):
+        clf.partial_fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), before)  # the fit is kept
+
+
+def test_the_user_s_callbacks_see_the_retraining_too(noisy):
+    from skorch.callbacks import Callback
+
+    class CountEpochs(Callback):
+        epochs = 0
+
+        def on_epoch_end(self, net, **kwargs):
+            CountEpochs.epochs += 1
+
+    X, y = noisy
+    PDiffClassifier(retrain=1.0, callbacks=[CountEpochs()], random_state=0, **SETTINGS).fit(X, y)
+    assert CountEpochs.epochs == 2 * SETTINGS["max_epochs"]
