@@ -6,7 +6,7 @@ the held-out fold after every epoch, and the probabilities of the epoch at which
 it agreed best with the held-out labels are kept. A network starts memorising
 wrong labels after its first epochs and its held-out agreement then falls, so
 the probe stops there: it is the best held-out model the data allow, at a small
-fraction of a full training's cost. :func:`~cleanlab_pdiff.noise_rate.held_out_noise_rate_estimate`
+fraction of a full training's cost. :func:`~cleanlab_pdiff.noise_rate.anchor_noise_rate`
 turns the probabilities into the estimate.
 """
 
@@ -20,7 +20,7 @@ from sklearn.utils import check_random_state
 from ._checks import check_param
 from ._skorch import build_net, predict_proba, running, targets
 from .loader import RowSubset
-from .noise_rate import held_out_noise_rate_estimate
+from .noise_rate import anchor_noise_rate
 from .pdiff import PARAMETERS as PDIFF_PARAMETERS
 
 #: Epochs without a better held-out agreement after which a probe stops.
@@ -64,7 +64,7 @@ def held_out_noise_rate(estimator, X, labels, weight, n_classes, device, dtype, 
         folds=estimator.probe_folds,
         seed=seed,
     )
-    return held_out_noise_rate_estimate(labels, pred_probs)
+    return anchor_noise_rate(labels, pred_probs)
 
 
 def fitted_noise_rate(noise_rate, held_out_rate, criterion):
