@@ -1,8 +1,8 @@
 """Retraining on the examples a P-DIFF run kept (the estimator's ``retrain``).
 
 One P-DIFF run ranks the training examples by ``training_label_quality_``. With
-``retrain=f``, a fresh network, from the same initial weights, then trains plainly
-(cross-entropy) on the examples outside the lowest ``f * noise_rate_`` share, as
+``retrain=f``, a fresh network, seeded as the run, then trains plainly (cross-entropy)
+on the examples outside the lowest ``f * noise_rate_`` share (at most 80%), as
 cleanlab's ``CleanLearning`` retrains on the examples its K folds kept. Leaving out
 more than the estimated share (``f > 1``) trades some correct labels for more of the
 wrong ones the ranking misses (measured in ``docs/benchmarks.md``).
