@@ -582,6 +582,9 @@ METHODS = {
     "pdiff_retrain2": Method(
         "P-DIFF auto, retrained x2", run_pdiff, {"noise_rate": "auto", "retrain": 2.0}
     ),
+    "pdiff_retrain_auto": Method(
+        "P-DIFF auto, retrained auto", run_pdiff, {"noise_rate": "auto", "retrain": "auto"}
+    ),
     "cv_recipe": Method("cleanlab 5-fold recipe", run_cv_recipe),
     "oracle": Method(
         "oracle (clean examples only)", run_pdiff, {"noise_rate": 0.0, "clean_only": True}

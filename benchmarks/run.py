@@ -66,6 +66,7 @@ REAL_NOISE_METHODS = (
     "pdiff_auto",
     "pdiff_retrain",
     "pdiff_retrain2",
+    "pdiff_retrain_auto",
     "coteaching",
     "gce",
     "cleanlearning",

@@ -30,14 +30,15 @@ FEW = 10
 
 
 def held_out_noise_rate(estimator, X, labels, weight, n_classes, device, dtype, scaling):
-    """Return the held-out estimate of the noise rate, or None unless the estimator asks for it.
+    """Return the held-out estimate and the probes' disagreement, or Nones unless asked.
 
-    It asks with ``noise_rate="auto"`` and ``probe_folds`` above 0.
+    The estimator asks with ``noise_rate="auto"`` and ``probe_folds`` above 0. The
+    disagreement is the share of examples whose held-out argmax is not their given label.
     """
     # Checked here as PDiff will check it: the probes run before PDiff is built.
     check_param("noise_rate", estimator.noise_rate, PDIFF_PARAMETERS["noise_rate"])
     if not (isinstance(estimator.noise_rate, str) and estimator.probe_folds):
-        return None
+        return None, None
     counts = np.bincount(labels, minlength=n_classes)
     smallest = int(counts[counts > 0].min())
     if smallest < FEW:
@@ -50,9 +51,9 @@ def held_out_noise_rate(estimator, X, labels, weight, n_classes, device, dtype, 
             stacklevel=3,
         )
     if smallest < estimator.probe_folds:
-        return None
+        return None, None
     seed = check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max)
-    pred_probs, _ = held_out_probabilities(
+    pred_probs, agreement = held_out_probabilities(
         estimator,
         X,
         labels,
@@ -64,7 +65,7 @@ def held_out_noise_rate(estimator, X, labels, weight, n_classes, device, dtype, 
         folds=estimator.probe_folds,
         seed=seed,
     )
-    return anchor_noise_rate(labels, pred_probs)
+    return anchor_noise_rate(labels, pred_probs), 1.0 - agreement
 
 
 def fitted_noise_rate(noise_rate, held_out_rate, criterion):
@@ -75,7 +76,7 @@ def fitted_noise_rate(noise_rate, held_out_rate, criterion):
     noise_rate : "auto" or float
         The estimator's parameter.
     held_out_rate : float or None
-        :func:`held_out_noise_rate`'s result.
+        :func:`held_out_noise_rate`'s estimate.
     criterion : PDiffLoss
         The trained criterion, whose drop rate is the released layer's online
         estimate under ``"auto"``.

@@ -17,8 +17,8 @@ from .label_issues import issue_mask
 MOST_LEFT_OUT = 0.8
 
 
-def retrain(estimator, X, labels, weight, quality, noise_rate, placement):
-    """Train a new network on the rows outside the lowest ``retrain * noise_rate`` of quality.
+def retrain(estimator, X, labels, weight, quality, share, placement):
+    """Train a new network on the rows outside the lowest share of ``quality``.
 
     Parameters
     ----------
@@ -32,8 +32,9 @@ def retrain(estimator, X, labels, weight, quality, noise_rate, placement):
         Sample weights.
     quality : ndarray of shape (n_samples,)
         The P-DIFF run's ``training_label_quality_``.
-    noise_rate : float
-        The P-DIFF run's ``noise_rate_``.
+    share : (float, float or None)
+        The P-DIFF run's ``noise_rate_``, and the held-out probes' disagreement with the
+        labels (None without probes): ``retrain="auto"`` leaves out the larger share.
     placement : tuple
         ``(n_classes, device, accelerator, autocast_dtype, scaling)`` as the run's.
 
@@ -45,7 +46,12 @@ def retrain(estimator, X, labels, weight, quality, noise_rate, placement):
         The rows it trained on.
     """
     n_classes, device, accelerator, dtype, scaling = placement
-    kept = ~issue_mask(quality, min(estimator.retrain * noise_rate, MOST_LEFT_OUT))
+    noise_rate, disagreement = share
+    if estimator.retrain == "auto":
+        left_out = noise_rate if disagreement is None else max(noise_rate, disagreement)
+    else:
+        left_out = estimator.retrain * noise_rate
+    kept = ~issue_mask(quality, min(left_out, MOST_LEFT_OUT))
     # A shallow copy: the user's callbacks (the same objects) see the retraining too.
     plain = copy.copy(estimator).set_params(noise_rate=0.0, probe_folds=0, retrain=None)
     net = build_net(

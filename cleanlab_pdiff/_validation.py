@@ -20,7 +20,7 @@ from ._checks import Param, check_params
 PARAMETERS = {
     "per_class": Param(bool),
     "probe_folds": Param(numbers.Integral, low=2, options=(0,)),
-    "retrain": Param(numbers.Real, low=1, options=(None,)),
+    "retrain": Param(numbers.Real, low=1, options=(None, "auto")),
     "standardize": Param(bool),
     "validation_fraction": Param(
         numbers.Real, 0, 1, low_open=True, high_open=True, options=(None,)

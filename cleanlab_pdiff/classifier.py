@@ -44,11 +44,11 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
         With ``"auto"``: folds of the held-out probes that estimate the noise rate before
         training (``docs/pdiff.md``); 0 reports the released layer's online estimate
         instead (the paper's algorithm throughout).
-    retrain : float or None, default=None
-        A factor ``f >= 1`` (beyond the paper): after the P-DIFF run, a fresh network
-        (seeded as the run) trains plainly on the rows outside the lowest
-        ``min(f * noise_rate_, 0.8)`` share of ``training_label_quality_``, and is the
-        model (twice the time; ``docs/benchmarks.md``). ``None``: the P-DIFF network is.
+    retrain : "auto", float or None, default=None
+        Beyond the paper: after the P-DIFF run a fresh network, the model, trains plainly on
+        the rows outside the lowest share (at most 0.8) of ``training_label_quality_``:
+        ``f * noise_rate_`` for a factor ``f >= 1``; ``"auto"``: the larger of ``noise_rate_``
+        and the probes' held-out disagreement with the labels (``docs/pdiff.md``).
     t_k : int, default=20
         Epochs over which the drop rate ramps up linearly from 0.
     window : int, default=100
@@ -271,20 +271,21 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
         try:
             if fresh:
                 scaling = feature_moments(X) if self.standardize else None
-                held_out_rate = held_out_noise_rate(
+                held_out_rate, disagreement = held_out_noise_rate(
                     self, X, labels, weight, classes.size, device, dtype, scaling
                 )
                 net = build_net(self, X.shape, classes.size, device, accelerator, dtype, scaling)
                 train_new_net(net, X, labels, weight, self.random_state, validation_share(self))
             else:
-                held_out_rate = self._held_out_rate_
+                held_out_rate, disagreement = self._held_out_rate_, None
                 continue_training(net, X, labels, weight, epochs=self.max_epochs)
             noise_rate = fitted_noise_rate(self.noise_rate, held_out_rate, net.criterion_)
             quality = net.criterion_.training_quality().cpu().numpy()
             model, kept = net, None
             if fresh and self.retrain is not None:
+                share = (noise_rate, disagreement)
                 placement = (classes.size, device, accelerator, dtype, scaling)
-                model, kept = retrain(self, X, labels, weight, quality, noise_rate, placement)
+                model, kept = retrain(self, X, labels, weight, quality, share, placement)
         except Exception:
             # The half-trained network can't be trusted: leave the estimator unfitted.
             self._forget_fit()
@@ -296,8 +297,7 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
         self.net_, self.retrained_on_ = model, kept
         self.history_ = net.history
         self.window_ = net.criterion_.pdiff.window
-        self.noise_rate_ = noise_rate
-        self.training_label_quality_ = quality
+        self.noise_rate_, self.training_label_quality_ = noise_rate, quality
         self.label_issues_ = issue_mask(quality, noise_rate)
         return self
 

@@ -597,7 +597,7 @@ BAD_HYPERPARAMETERS = [
     ({"num_workers": 1.0}, TypeError, "num_workers must be an integer, got 1.0 of type float"),
     ({"pin_memory": 1}, TypeError, "pin_memory must be True or False, got 1"),
     ({"retrain": 0.5}, ValueError, r"retrain must be in \[1, inf\], got 0\.5"),
-    ({"retrain": "yes"}, ValueError, r"retrain must be None or a float in \[1, inf\], got 'yes'"),
+    ({"retrain": "yes"}, ValueError, r"retrain must be None or 'auto' or a float in \[1, inf\]"),
     (
         {"accelerator": "cuda"},
         TypeError,

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cleanlab_pdiff import PDiffClassifier, make_noisy_labels
+from cleanlab_pdiff import PDiffClassifier, _probes, make_noisy_labels
 
 #: A given rate (no probes), few epochs, unscaled features already near unit scale.
 SETTINGS = {"noise_rate": 0.2, "max_epochs": 6, "t_k": 2, "standardize": False, "lr": 1e-2}
@@ -67,3 +67,31 @@ def test_the_user_s_callbacks_see_the_retraining_too(noisy):
     X, y = noisy
     PDiffClassifier(retrain=1.0, callbacks=[CountEpochs()], random_state=0, **SETTINGS).fit(X, y)
     assert CountEpochs.epochs == 2 * SETTINGS["max_epochs"]
+
+
+@pytest.mark.parametrize(("agreement", "larger"), [(0.4, "disagreement"), (0.95, "estimate")])
+def test_auto_leaves_out_the_larger_of_the_estimate_and_the_probes_disagreement(
+    noisy, monkeypatch, agreement, larger
+):
+    X, y = noisy
+
+    def probes(estimator, X, labels, *args, **kwargs):
+        # Sure of the given label, but of the next class for the first 10% of the rows.
+        pred_probs = np.eye(3)[labels]
+        pred_probs[: labels.size // 10] = np.eye(3)[(labels[: labels.size // 10] + 1) % 3]
+        return pred_probs, agreement
+
+    monkeypatch.setattr(_probes, "held_out_probabilities", probes)
+    settings = {**SETTINGS, "noise_rate": "auto"}
+    clf = PDiffClassifier(retrain="auto", random_state=0, **settings).fit(X, y)
+    estimate, disagreement = clf.noise_rate_, 1 - agreement
+    share = disagreement if larger == "disagreement" else estimate
+    assert share == max(estimate, disagreement)
+    assert (~clf.retrained_on_).sum() == round(share * len(y))
+
+
+def test_auto_without_probes_leaves_out_the_estimate(noisy):
+    X, y = noisy
+    settings = {**SETTINGS, "noise_rate": "auto", "probe_folds": 0}
+    clf = PDiffClassifier(retrain="auto", random_state=0, **settings).fit(X, y)
+    np.testing.assert_array_equal(clf.retrained_on_, ~clf.label_issues_)
