@@ -3,7 +3,8 @@
 One P-DIFF run ranks the training examples by ``training_label_quality_``. With
 ``retrain=f``, a fresh network, seeded as the run, then trains plainly (cross-entropy)
 on the examples outside the lowest ``f * noise_rate_`` share (at most 80%), as
-cleanlab's ``CleanLearning`` retrains on the examples its K folds kept. Leaving out
+cleanlab's ``CleanLearning`` retrains on the examples its K folds kept; ``retrain="auto"``
+leaves out the larger of ``noise_rate_`` and the held-out probes' disagreement. Leaving out
 more than the estimated share (``f > 1``) trades some correct labels for more of the
 wrong ones the ranking misses (measured in ``docs/benchmarks.md``).
 """
@@ -17,7 +18,7 @@ from .label_issues import issue_mask
 MOST_LEFT_OUT = 0.8
 
 
-def retrain(estimator, X, labels, weight, quality, share, placement):
+def retrain(estimator, X, labels, weight, quality, estimates, placement):
     """Train a new network on the rows outside the lowest share of ``quality``.
 
     Parameters
@@ -32,7 +33,7 @@ def retrain(estimator, X, labels, weight, quality, share, placement):
         Sample weights.
     quality : ndarray of shape (n_samples,)
         The P-DIFF run's ``training_label_quality_``.
-    share : (float, float or None)
+    estimates : (float, float or None)
         The P-DIFF run's ``noise_rate_``, and the held-out probes' disagreement with the
         labels (None without probes): ``retrain="auto"`` leaves out the larger share.
     placement : tuple
@@ -46,7 +47,7 @@ def retrain(estimator, X, labels, weight, quality, share, placement):
         The rows it trained on.
     """
     n_classes, device, accelerator, dtype, scaling = placement
-    noise_rate, disagreement = share
+    noise_rate, disagreement = estimates
     if estimator.retrain == "auto":
         left_out = noise_rate if disagreement is None else max(noise_rate, disagreement)
     else:

@@ -283,9 +283,9 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
             quality = net.criterion_.training_quality().cpu().numpy()
             model, kept = net, None
             if fresh and self.retrain is not None:
-                share = (noise_rate, disagreement)
+                estimates = (noise_rate, disagreement)
                 placement = (classes.size, device, accelerator, dtype, scaling)
-                model, kept = retrain(self, X, labels, weight, quality, share, placement)
+                model, kept = retrain(self, X, labels, weight, quality, estimates, placement)
         except Exception:
             # The half-trained network can't be trusted: leave the estimator unfitted.
             self._forget_fit()
