@@ -98,7 +98,7 @@ def held_out_probabilities(
     estimator : PDiffClassifier
         Gives the network, optimiser, learning rate, batch size and the most
         epochs a probe trains (``max_epochs``).
-    X : ndarray of shape (n_samples, ...)
+    X : ndarray of shape (n_samples, ...) or Dataset
         Training data.
     labels : ndarray of shape (n_samples,)
         Given labels, indices of the classes.
@@ -132,8 +132,8 @@ def held_out_probabilities(
         early_stopping=False,
     )
     splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
-    pred_probs = np.empty((X.shape[0], n_classes), dtype=np.float32)
-    for fold, (train, test) in enumerate(splitter.split(X, labels)):
+    pred_probs = np.empty((labels.shape[0], n_classes), dtype=np.float32)
+    for fold, (train, test) in enumerate(splitter.split(np.zeros(labels.shape[0]), labels)):
         pred_probs[test] = _probe(
             plain,
             X,

@@ -11,6 +11,9 @@ wrong ones the ranking misses (measured in ``docs/benchmarks.md``).
 
 import copy
 
+import numpy as np
+
+from ._rows import data_shape
 from ._skorch import build_net, train_new_net, validation_share
 from .label_issues import issue_mask
 
@@ -25,7 +28,7 @@ def retrain(estimator, X, labels, weight, quality, estimates, placement):
     ----------
     estimator : PDiffClassifier
         Gives ``retrain``, the network, optimiser, schedule and callbacks.
-    X : ndarray of shape (n_samples, ...)
+    X : ndarray of shape (n_samples, ...) or Dataset
         Training data.
     labels : ndarray of shape (n_samples,)
         Given labels, indices of the classes.
@@ -55,11 +58,9 @@ def retrain(estimator, X, labels, weight, quality, estimates, placement):
     kept = ~issue_mask(quality, min(left_out, MOST_LEFT_OUT))
     # A shallow copy: the user's callbacks (the same objects) see the retraining too.
     plain = copy.copy(estimator).set_params(noise_rate=0.0, probe_folds=0, retrain=None)
-    net = build_net(
-        plain, (int(kept.sum()), *X.shape[1:]), n_classes, device, accelerator, dtype, scaling
-    )
-    kept_weight = None if weight is None else weight[kept]
+    net = build_net(plain, data_shape(X), n_classes, device, accelerator, dtype, scaling)
+    rows = np.flatnonzero(kept)  # read in place: a copy of X[kept] could be most of X
     train_new_net(
-        net, X[kept], labels[kept], kept_weight, estimator.random_state, validation_share(plain)
+        net, X, labels, weight, estimator.random_state, validation_share(plain), rows=rows
     )
     return net, kept

@@ -8,11 +8,12 @@ of ``X``: the moments are summed over chunks, and each batch is scaled on its
 way to the network.
 """
 
+import math
+
 import numpy as np
 from scipy import sparse
 
-#: Rows per chunk when summing the moments: bounds the float64 temporary.
-CHUNK = 8192
+from ._rows import blocks, data_shape
 
 
 def feature_moments(X):
@@ -20,10 +21,11 @@ def feature_moments(X):
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features) or (n_samples, C, ...), or sparse matrix
-        The training data. Sparse matrices are not centred (the mean
-        returned is 0), as ``StandardScaler(with_mean=False)`` would not
-        centre them: centring makes them dense.
+    X : ndarray of shape (n_samples, n_features) or (n_samples, C, ...), sparse matrix or Dataset
+        The training data, read a block of rows at a time (``_rows.blocks``).
+        Sparse matrices are not centred (the mean returned is 0), as
+        ``StandardScaler(with_mean=False)`` would not centre them: centring
+        makes them dense.
 
     Returns
     -------
@@ -72,13 +74,12 @@ def _other_axes(chunk):
 
 
 def _chunked_reduce(X, function, combine):
-    """Combine ``function`` of each chunk of rows of a dense ``X`` with ``combine``."""
+    """Combine ``function`` of each block of rows of a dense ``X`` with ``combine``."""
     result = None
-    for start in range(0, X.shape[0], CHUNK):
-        chunk = X[start : start + CHUNK]
+    for chunk in blocks(X):
         value = function(chunk.astype(np.float64))
         result = value if result is None else combine(result, value)
-    return result if result is not None else np.zeros(X.shape[1])
+    return result if result is not None else np.zeros(data_shape(X)[1])
 
 
 def _along_axis_1(values, batch):
@@ -87,9 +88,9 @@ def _along_axis_1(values, batch):
 
 def _chunked_mean(X, function):
     """Mean over every axis but 1 of ``function(chunk)``."""
-    per_row = int(np.prod(X.shape[2:], dtype=np.int64)) if X.ndim > 2 else 1
+    n_samples, _, *more = data_shape(X)
     total = _chunked_reduce(X, lambda chunk: function(chunk).sum(axis=_other_axes(chunk)), np.add)
-    return total / max(X.shape[0] * per_row, 1)
+    return total / max(n_samples * math.prod(more), 1)
 
 
 def standardise(batch, mean, scale):

@@ -24,14 +24,13 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from skorch import NeuralNet
 from skorch.callbacks import EarlyStopping
-from skorch.dataset import Dataset as SkorchDataset
 from skorch.helper import predefined_split
 from skorch.hf import AccelerateMixin
 from skorch.utils import to_tensor
 from torch import distributed as dist
 
 from ._callback import CALLBACK_NAME, PDiffCallback, ValidAccuracy
-from .loader import batch_loader
+from .loader import RowSubset, as_rows, batch_loader
 from .loss import PDiffLoss
 from .networks import build_module
 
@@ -207,6 +206,7 @@ def build_net(estimator, data_shape, n_classes, device, accelerator, autocast_dt
         batch_size=estimator.batch_size,
         iterator_train=batch_loader,
         iterator_train__shuffle=True,
+        iterator_train__augment=estimator.augment,
         **{f"iterator_train__{name}": value for name, value in loader.items()},
         iterator_valid=batch_loader,
         **{f"iterator_valid__{name}": value for name, value in loader.items()},
@@ -219,30 +219,34 @@ def build_net(estimator, data_shape, n_classes, device, accelerator, autocast_dt
     )
 
 
-def train_new_net(net, X, labels, weight, random_state, validation=0.0):
+def train_new_net(net, X, labels, weight, random_state, validation=0.0, rows=None):
     """Initialise and train ``net`` on ``X`` under generators seeded from ``random_state``.
 
-    A ``validation`` share of the rows (stratified) is held out to score each
-    epoch; the network trains on the others, which keep their row numbers.
+    The network trains on the rows ``rows`` of ``X`` (default: all), read in
+    place. A ``validation`` share of them (stratified) is held out to score each
+    epoch. Each row keeps its number in ``X``.
     """
     seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
-    rows = np.arange(labels.shape[0])
+    rows = np.arange(labels.shape[0]) if rows is None else rows
     if validation:
-        counts = np.bincount(labels)
-        stratify = labels if counts[counts > 0].min() >= 2 else None
+        counts = np.bincount(labels[rows])
+        stratify = labels[rows] if counts[counts > 0].min() >= 2 else None
         rows, held = train_test_split(
             rows, test_size=validation, stratify=stratify, random_state=seed
         )
-        held_weight = None if weight is None else weight[held]
-        valid = SkorchDataset(X[held], targets(labels[held], held_weight, held))
-        net.set_params(train_split=predefined_split(valid))
-        X, labels, weight = X[rows], labels[rows], None if weight is None else weight[rows]
+        net.set_params(train_split=predefined_split(_rows_of(X, labels, weight, held)))
+    train = _rows_of(X, labels, weight, rows)
     if isinstance(net, AcceleratedPDiffNet):
         # Process 0's initial weights reach the others when the module is wrapped and the
         # shuffling seed is shared; dropout is drawn independently by each process.
         seed += net.accelerator.process_index
     with running(net, seed):
-        net.fit(X, targets(labels, weight, rows))
+        net.fit(train, None)
+
+
+def _rows_of(X, labels, weight, rows):
+    """Return the rows ``rows`` of ``X`` with their targets, each keeping its row number."""
+    return RowSubset(X, targets(labels[rows], None if weight is None else weight[rows], rows), rows)
 
 
 def check_continuable(estimator, classes):
@@ -271,22 +275,23 @@ def check_continuable(estimator, classes):
 
 def continue_training(net, X, labels, weight, epochs):
     """Train ``net`` for ``epochs`` more epochs (skorch's ``partial_fit``)."""
-    if net.criterion_.last_weights.numel() != X.shape[0]:
+    if net.criterion_.last_weights.numel() != labels.shape[0]:
         # Other rows than the last call's: their per-example results start afresh.
-        net.criterion_.reset_examples(X.shape[0])
+        net.criterion_.reset_examples(labels.shape[0])
     with running(net):
-        net.partial_fit(X, targets(labels, weight), epochs=epochs)
+        net.partial_fit(as_rows(X, targets(labels, weight)), epochs=epochs)
 
 
 def predict_proba(net, X, n_classes):
     """Return the softmax of ``net``'s logits for ``X``, float32 of shape (N, n_classes)."""
     # Written batch by batch into one array: skorch's predict_proba keeps a list of
     # small per-batch arrays, which fragments the heap (up to 1.6 x X's size on 1M rows).
-    proba = np.empty((X.shape[0], n_classes), dtype=np.float32)
+    rows = as_rows(X)
+    proba = np.empty((len(rows), n_classes), dtype=np.float32)
     start = 0
     # The DataLoader draws a seed even without shuffling; keep the caller's state.
     with running(net):
-        for logits in net.forward_iter(X, training=False):
+        for logits in net.forward_iter(rows, training=False):
             stop = start + logits.shape[0]
             proba[start:stop] = softmax(logits).numpy()
             start = stop

@@ -12,12 +12,14 @@ import torch
 from sklearn.utils import check_array
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import column_or_1d, validate_data
 
 from ._checks import Param, check_params
+from ._rows import blocks, check_dataset, data_shape, file_mapping, is_dataset
 
 #: The estimator's parameters checked by one table (the others: see the module docstring).
 PARAMETERS = {
+    "augment": Param(bool),
     "per_class": Param(bool),
     "probe_folds": Param(numbers.Integral, low=2, options=(0,)),
     "retrain": Param(numbers.Real, low=1, options=(None, "auto")),
@@ -99,26 +101,71 @@ _X_CHECKS = {"dtype": (np.float32, np.float64), "allow_nd": True, "accept_sparse
 
 
 def validate_input(estimator, X, y="no_validation", *, reset):
-    """Validate ``X`` (and ``y``, unless ``"no_validation"``) with scikit-learn's ``validate_data``.
+    """Validate ``X`` (and ``y``, unless ``"no_validation"``); return them.
 
-    ``X`` becomes float32 or float64, of any number of dimensions; unless
-    ``reset``, its samples must have the shape of the training samples. With
-    ``y`` (training), features far from unit scale are refused unless the
-    estimator standardises them.
+    An array goes through scikit-learn's ``validate_data``: it becomes float32 or
+    float64, except uint8 images and file-backed arrays (``numpy.memmap``), which
+    keep their dtype (each batch becomes float32 on its own) and are checked a
+    block at a time. A torch Dataset is checked by :func:`validate_dataset`. Unless
+    ``reset``, the samples must have the shape of the training samples. With ``y``
+    (training), features far from unit scale are refused unless the estimator
+    standardises them.
     """
-    check_not_datetime(X)
-    if isinstance(y, str) and y == "no_validation":
-        X = validate_data(estimator, X, reset=reset, **_X_CHECKS)
+    if is_dataset(X):
+        X, y = validate_dataset(estimator, X, y, reset=reset)
     else:
-        X, y = validate_data(estimator, X, y, reset=reset, **_X_CHECKS)
+        check_not_datetime(X)
+        as_is = isinstance(X, np.ndarray) and X.dtype.kind in "iuf"
+        as_is = as_is and (X.dtype == np.uint8 or file_mapping(X) is not None)
+        checks = {**_X_CHECKS, "dtype": None, "ensure_all_finite": False} if as_is else _X_CHECKS
+        if isinstance(y, str) and y == "no_validation":
+            X = validate_data(estimator, X, reset=reset, **checks)
+        else:
+            X, y = validate_data(estimator, X, y, reset=reset, **checks)
+        if as_is and X.dtype.kind == "f":
+            check_finite(X)
+    if not isinstance(y, str):  # training
+        check_augment(estimator.augment, data_shape(X))
         if not estimator.standardize:
             check_feature_scale(X)
-    if not reset and X.shape[1:] != estimator._input_shape_:
+    if not reset and data_shape(X)[1:] != estimator._input_shape_:
         raise ValueError(
-            f"X has shape {X.shape}; the model was fitted on samples of shape "
+            f"X has shape {data_shape(X)}; the model was fitted on samples of shape "
             f"{estimator._input_shape_}."
         )
     return X, y
+
+
+def validate_dataset(estimator, X, y="no_validation", *, reset):
+    """Check a torch Dataset ``X`` and its labels ``y`` (None: ``X.targets``); return them.
+
+    Only the first item is read; each batch checks the shape of its samples.
+    ``n_features_in_`` is the length of the samples' first axis, as for arrays.
+    """
+    n_items = check_dataset(X)
+    if y is None:
+        y = getattr(X, "targets", None)
+        if y is None:
+            raise ValueError(
+                "y is None and the Dataset X has no `targets` attribute: give the labels as y."
+            )
+    if not (isinstance(y, str) and y == "no_validation"):
+        y = column_or_1d(y, warn=True)
+        if y.shape[0] != n_items:
+            raise ValueError(f"X (a Dataset) has {n_items} items but y has {y.shape[0]} labels.")
+    n_features = data_shape(X)[1] if len(data_shape(X)) > 1 else 1
+    if reset:
+        estimator.n_features_in_ = n_features
+    return X, y
+
+
+def check_augment(augment, shape):
+    """Raise if ``augment`` is set and the samples, of the data's ``shape``, aren't images."""
+    if augment and len(shape) != 4:
+        raise ValueError(
+            f"augment=True crops and flips images, of shape (n_samples, C, H, W); X has "
+            f"samples of shape {shape[1:]}."
+        )
 
 
 def encode_targets(y, classes, sample_weight, class_weight=None):
@@ -246,8 +293,11 @@ FEATURE_SCALE = (1e-6, 1e6)
 
 def check_feature_scale(X):
     """Raise unless the largest ``|X|`` is zero or within ``FEATURE_SCALE``."""
-    # Not np.abs(X).max(): that copies the whole of X, for a moment doubling fit's memory.
-    largest = max(abs(float(X.min())), abs(float(X.max()))) if X.size else 0.0
+    # Block by block, min and max: np.abs(X).max() would copy the whole of X.
+    largest = max(
+        (max(abs(float(block.min())), abs(float(block.max()))) for block in blocks(X)),
+        default=0.0,
+    )
     low, high = FEATURE_SCALE
     if largest > high or 0 < largest < low:
         raise ValueError(
@@ -255,6 +305,12 @@ def check_feature_scale(X):
             f"roughly within [{low:g}, {high:g}] to train. Scale the features first, e.g. "
             f"with sklearn.preprocessing.StandardScaler in a Pipeline."
         )
+
+
+def check_finite(X):
+    """Raise unless every value of a (file-backed) float array is finite, block by block."""
+    if not all(np.isfinite(block).all() for block in blocks(X)):
+        raise ValueError("Input X contains NaN or infinity.")
 
 
 def check_not_datetime(X):

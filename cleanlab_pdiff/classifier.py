@@ -6,6 +6,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._probes import fitted_noise_rate, held_out_noise_rate
 from ._retrain import retrain
+from ._rows import data_shape
 from ._scaling import feature_moments
 from ._skorch import (
     build_net,
@@ -24,11 +25,10 @@ __all__ = ["PDiffClassifier"]
 class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
     """Neural-network classifier trained with P-DIFF on noisily labelled data.
 
-    P-DIFF tracks the distribution of ``delta = p[given label] - max p[other
-    class]`` over recent mini-batches and drops from the gradient the samples
-    in its lowest ``noise_rate`` share, the likeliest mislabelled (Hu et al.,
-    ICPR 2020). A private skorch net created in :meth:`fit` trains the
-    network, so :func:`sklearn.base.clone` gives an independent, unfitted model.
+    P-DIFF tracks the distribution of ``delta = p[given label] - max p[other class]``
+    over recent mini-batches and drops from the gradient the samples in its lowest
+    ``noise_rate`` share, the likeliest mislabelled (Hu et al., ICPR 2020). A private skorch
+    net made in :meth:`fit` trains the network: :func:`sklearn.base.clone` is unfitted.
 
     Parameters
     ----------
@@ -42,13 +42,11 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
         ramp is over; 0 is plain training. ``"auto"`` estimates it.
     probe_folds : int, default=3
         With ``"auto"``: folds of the held-out probes that estimate the noise rate before
-        training (``docs/pdiff.md``); 0 reports the released layer's online estimate
-        instead (the paper's algorithm throughout).
+        training (``docs/pdiff.md``); 0: the released layer's online estimate (the paper's).
     retrain : "auto", float or None, default=None
         Beyond the paper: after the P-DIFF run a fresh network, the model, trains plainly on
-        the rows outside the lowest share (at most 0.8) of ``training_label_quality_``:
-        ``f * noise_rate_`` for a factor ``f >= 1``; ``"auto"``: the larger of ``noise_rate_``
-        and the probes' held-out disagreement with the labels (``docs/pdiff.md``).
+        the rows outside the lowest share (at most 0.8) of ``training_label_quality_``: ``f *
+        noise_rate_`` (``f >= 1``), or for ``"auto"`` the larger of it and the probes' disagreement.
     t_k : int, default=20
         Epochs over which the drop rate ramps up linearly from 0.
     window : int, default=100
@@ -63,6 +61,8 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
         Standardise each feature (each channel of images) with the training data's mean
         and deviation, batch by batch, in training and prediction (``mean_``,
         ``scale_``); sparse ``X`` is scaled, not centred.
+    augment : bool, default=False
+        Images: training batches cropped after padding by 4 and flipped at random (the paper's).
     class_weight : None, "balanced" or dict, default=None
         Weights of the classes, as in scikit-learn, multiplying ``sample_weight``.
     max_epochs : int, default=100
@@ -82,14 +82,11 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
         on the true labels under label noise (their loss does not). ``None``: 0.1 with
         ``early_stopping``, else none. Held-out rows get a NaN ``training_label_quality_``.
     early_stopping : bool or int, default=False
-        Stop when ``valid_acc`` has not risen for 10 epochs (or this many),
-        keeping the best epoch's network.
+        Stop when ``valid_acc`` has not risen for 10 epochs (or this many); keep the best.
     device : str or torch.device, default="auto"
-        ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"`` or
-        ``"cuda:<index>"``; ``"auto"`` with an ``accelerator``.
+        ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"`` or ``"cuda:<index>"``.
     precision : {"float32", "bf16"}, default="float32"
-        ``"bf16"``: the forward pass under bfloat16 autocast; P-DIFF's
-        statistics stay float32 (``docs/distributed.md``).
+        ``"bf16"``: the forward pass under bfloat16 autocast; P-DIFF's statistics float32.
     accelerator : accelerate.Accelerator or None, default=None
         Train data-parallel through Hugging Face Accelerate (the ``distributed`` extra), the
         delta histogram summed across the processes at every step; see
@@ -162,6 +159,7 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
         zeta=0.9,
         per_class=False,
         standardize=True,
+        augment=False,
         class_weight=None,
         max_epochs=100,
         batch_size=128,
@@ -189,6 +187,7 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
         self.zeta = zeta
         self.per_class = per_class
         self.standardize = standardize
+        self.augment = augment
         self.class_weight = class_weight
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -207,15 +206,15 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Train the network with P-DIFF.
 
         Parameters
         ----------
-        X : array-like or sparse matrix of shape (n_samples, n_features), or (n_samples, C, H, W)
-            Training data, finite; batches reach the network as float32.
-        y : array-like of shape (n_samples,)
-            Given, possibly wrong, labels: integers or strings, at least two classes.
+        X : array-like, sparse matrix or torch Dataset of samples (n_features,) or (C, H, W)
+            Finite training data, read a batch at a time (``docs/large_data.md``).
+        y : array-like of shape (n_samples,), default=None
+            Given, possibly wrong, labels (two classes or more); None: a Dataset's ``targets``.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights of each sample's loss and of its mass in the
             delta distribution, on top of P-DIFF's 0/1 weights.
@@ -227,7 +226,7 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
         """
         return self._fit(X, y, sample_weight, classes=None)
 
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    def partial_fit(self, X, y=None, classes=None, sample_weight=None):
         """Continue training for ``max_epochs`` more epochs, as skorch's ``partial_fit`` does.
 
         On an unfitted estimator this is :meth:`fit`. Otherwise the network, optimizer,
@@ -239,7 +238,7 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of the training data's shape but the first axis
-        y : array-like of shape (n_samples,)
+        y : array-like of shape (n_samples,), default=None
             Given labels, each among ``classes_`` once fitted.
         classes : array-like, default=None
             All classes, for a first call whose ``y`` lacks some; later ``classes_``.
@@ -274,7 +273,8 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
                 held_out_rate, disagreement = held_out_noise_rate(
                     self, X, labels, weight, classes.size, device, dtype, scaling
                 )
-                net = build_net(self, X.shape, classes.size, device, accelerator, dtype, scaling)
+                shape, n_classes = data_shape(X), classes.size
+                net = build_net(self, shape, n_classes, device, accelerator, dtype, scaling)
                 train_new_net(net, X, labels, weight, self.random_state, validation_share(self))
             else:
                 held_out_rate, disagreement = self._held_out_rate_, None
@@ -291,7 +291,7 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
             self._forget_fit()
             raise
         self.classes_ = classes
-        self._input_shape_ = X.shape[1:]
+        self._input_shape_ = data_shape(X)[1:]
         self._held_out_rate_ = held_out_rate
         self.mean_, self.scale_ = net.iterator_valid__scaling or (None, None)
         self.net_, self.retrained_on_ = model, kept

@@ -15,10 +15,13 @@ from cleanlab.rank import get_label_quality_scores
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.utils import check_consistent_length, check_random_state
+from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import column_or_1d
+from torch.utils.data import Subset
 
 from ._checks import Param, check_param
-from ._validation import encode_labels
+from ._rows import is_dataset
+from ._validation import encode_labels, validate_dataset
 
 __all__ = [
     "QUALITY_METHODS",
@@ -111,9 +114,9 @@ def cross_val_pred_probs(estimator, X, y, *, cv=5, n_jobs=None):
         they only count the wrong labels of a fit, which cleanlab counts here
         from ``pred_probs``, and they leave its probabilities unchanged.
         ``estimator`` is left as it is.
-    X : array-like of shape (n_samples, ...)
-        Features.
-    y : array-like of shape (n_samples,)
+    X : array-like of shape (n_samples, ...), or torch Dataset
+        Features; a Dataset's folds are ``torch.utils.data.Subset`` of it.
+    y : array-like of shape (n_samples,), or None for a Dataset's ``targets``
         Given labels.
     cv : int or cross-validation splitter, default=5
         Folds of :func:`sklearn.model_selection.cross_val_predict`; an int
@@ -131,20 +134,36 @@ def cross_val_pred_probs(estimator, X, y, *, cv=5, n_jobs=None):
         Each example's probabilities from the fold that did not train on it.
     """
     _check_n_jobs(n_jobs)
-    check_consistent_length(X, y)
+    if is_dataset(X):
+        X, y = validate_dataset(estimator, X, y, reset=False)
+    check_consistent_length(range(len(X)) if is_dataset(X) else X, y)
     labels = np.unique(column_or_1d(y), return_inverse=True)[1]
     if isinstance(cv, numbers.Integral):
         seed = check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max)
         cv = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
-    pred_probs = cross_val_predict(
-        clone(estimator).set_params(probe_folds=0),
-        X,
-        labels,
-        cv=cv,
-        method="predict_proba",
-        n_jobs=n_jobs,
+    estimator = clone(estimator).set_params(probe_folds=0)
+    if not is_dataset(X):
+        pred_probs = cross_val_predict(
+            estimator, X, labels, cv=cv, method="predict_proba", n_jobs=n_jobs
+        )
+        return labels, pred_probs
+    # scikit-learn can't index a Dataset: each fold trains on a Subset of it.
+    splits = list(cv.split(np.zeros(labels.size), labels))
+    fold_probs = Parallel(n_jobs=n_jobs)(
+        delayed(_fold_probs)(clone(estimator), X, labels, train, test) for train, test in splits
     )
+    pred_probs = np.empty((labels.size, np.unique(labels).size), dtype=np.float32)
+    for (_, test), probs in zip(splits, fold_probs, strict=True):
+        pred_probs[test] = probs
     return labels, pred_probs
+
+
+def _fold_probs(estimator, X, labels, train, test):
+    """Fit ``estimator`` on the items ``train`` of the Dataset ``X``; predict the items ``test``."""
+    estimator.fit(Subset(X, train), labels[train])
+    probs = np.zeros((test.size, np.unique(labels).size), dtype=np.float32)
+    probs[:, estimator.classes_] = estimator.predict_proba(Subset(X, test))
+    return probs
 
 
 def _check_n_jobs(n_jobs):

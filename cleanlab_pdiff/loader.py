@@ -20,7 +20,9 @@ from torch.utils.data import (
     default_convert,
 )
 
+from ._rows import RowReader, data_shape, is_dataset
 from ._scaling import standardise
+from .augment import random_crop_flip
 from .pdiff import is_synchronised
 
 __all__ = ["EpochShuffle", "batch_loader"]
@@ -64,34 +66,50 @@ class EpochShuffle(Sampler):
 class RowSubset(SkorchDataset):
     """The rows ``rows`` of ``X`` with their targets ``y``, without copying ``X``.
 
-    ``y`` (arrays or a dict of arrays) holds one entry per row of ``rows``, in
-    its order; item ``i`` is ``X[rows[i]]`` with ``y[i]``.
+    ``X`` is an array, a sparse matrix or a map-style torch Dataset. ``y``
+    (arrays or a dict of arrays) holds one entry per row of ``rows``, in its
+    order; item ``i`` is ``X[rows[i]]`` with ``y[i]``.
     """
 
     def __init__(self, X, y, rows):
         super().__init__(X, y, length=len(rows))
         self.rows = np.asarray(rows)
+        self.sample_shape = data_shape(X)[1:]
 
     @property
     def shape(self):
         """Shape of the subset, as of an array of its rows."""
-        return (len(self.rows), *self.X.shape[1:])
+        return (len(self.rows), *self.sample_shape)
 
     def __getitem__(self, i):
+        if is_dataset(self.X):
+            return self.transform(self.X[int(self.rows[i])], multi_indexing(self.y, i, None))
         Xi = multi_indexing(self.X, self.rows[i], self.X_indexing)
         return self.transform(Xi, multi_indexing(self.y, i, self.y_indexing))
+
+
+def as_rows(X, y=None):
+    """Return ``X`` as a skorch Dataset of its rows (``X`` itself if it is one)."""
+    return X if isinstance(X, SkorchDataset) else RowSubset(X, y, np.arange(data_shape(X)[0]))
 
 
 class _BatchFetch(Dataset):
     """``dataset`` with ``__getitems__``: the DataLoader fetches a batch with one index.
 
-    A sparse ``X`` is made dense a batch at a time; ``scaling``, a ``(mean,
-    scale)`` pair, standardises each batch of an array ``X`` on the way.
+    Rows are read in their own dtype (a sparse ``X`` made dense, a Dataset's
+    samples stacked) and become float32 a batch at a time: ``scaling``, a
+    ``(mean, scale)`` pair, standardises each batch on the way, then ``augment``
+    crops and flips images (:func:`~cleanlab_pdiff.augment.random_crop_flip`).
     """
 
-    def __init__(self, dataset, scaling=None):
+    def __init__(self, dataset, scaling=None, augment=False):
         self.dataset = dataset
         self.scaling = scaling
+        self.augment = augment
+        readable = isinstance(dataset, SkorchDataset) and _are_arrays(dataset.y)
+        readable = readable and (_is_array(dataset.X) or sparse.issparse(dataset.X))
+        readable = readable or isinstance(dataset, RowSubset)
+        self.read = RowReader(dataset.X, data_shape(dataset.X)[1:]) if readable else None
 
     def __len__(self):
         return len(self.dataset)
@@ -101,21 +119,23 @@ class _BatchFetch(Dataset):
 
     def __getitems__(self, indices):
         data = self.dataset
-        arrays = isinstance(data, SkorchDataset) and _are_arrays(data.y)
-        if arrays and (_is_array(data.X) or sparse.issparse(data.X)):
+        if self.read is not None:
             # What skorch's Dataset does, with a NumPy index: skorch would turn it into a
             # list of ints, which scikit-learn's indexing then checks one int at a time
             # (about 80 us a batch of 128, half of P-DIFF's own cost per step).
             index = np.asarray(indices)
-            X = data.X[index if not isinstance(data, RowSubset) else data.rows[index]]
+            X = self.read(index if not isinstance(data, RowSubset) else data.rows[index])
             if sparse.issparse(X):
                 X = X.toarray()
             if self.scaling is not None:
                 X = standardise(X, *self.scaling)
             # Standardised in the data's own precision, then float32 for the network.
-            return data.transform(X.astype(np.float32, copy=False), _take(data.y, index))
-        if self.scaling is not None:
-            raise TypeError("scaling needs a skorch Dataset of arrays or sparse matrices.")
+            X = X.astype(np.float32, copy=False)
+            if self.augment:
+                X = random_crop_flip(X)
+            return data.transform(X, _take(data.y, index))
+        if self.scaling is not None or self.augment:
+            raise TypeError("scaling and augment need a skorch Dataset of arrays or of rows.")
         return data[indices]
 
 
@@ -137,7 +157,7 @@ def _take(y, index):
     return None if y is None else y[index]
 
 
-def batch_loader(dataset, batch_size, shuffle=False, scaling=None, **kwargs):
+def batch_loader(dataset, batch_size, shuffle=False, scaling=None, augment=False, **kwargs):
     """Return a DataLoader that indexes ``dataset`` once per batch, not once per row.
 
     skorch's default loader fetches and collates every row on its own, which
@@ -149,10 +169,14 @@ def batch_loader(dataset, batch_size, shuffle=False, scaling=None, **kwargs):
     ``pin_memory`` among ``kwargs``. Accelerate shards its batch sampler.
     A sparse ``X`` is made dense one batch at a time. ``scaling``, a
     ``(mean, scale)`` pair of arrays along axis 1 (features, or the channels
-    of images), standardises each batch: ``(X - mean) / scale``.
+    of images), standardises each batch: ``(X - mean) / scale``; ``augment``
+    then crops and flips each image at random (training only).
     """
     rows = EpochShuffle(len(dataset)) if shuffle else SequentialSampler(dataset)
     batches = BatchSampler(rows, batch_size, drop_last=False)
     return DataLoader(
-        _BatchFetch(dataset, scaling), batch_sampler=batches, collate_fn=default_convert, **kwargs
+        _BatchFetch(dataset, scaling, augment),
+        batch_sampler=batches,
+        collate_fn=default_convert,
+        **kwargs,
     )

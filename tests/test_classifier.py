@@ -91,6 +91,7 @@ def test_constructor_stores_parameters_verbatim_and_validates_nothing():
         "callbacks": "some",
         "random_state": rng,
         "per_class": "yes",
+        "augment": "crop",
         "verbose": "loud",
         "precision": "half",
         "accelerator": "gpus",
