@@ -16,11 +16,12 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 _HOMES = {
     "PDiffClassifier": ".classifier",
     "CNN9": ".networks",
+    "ImageFolder": ".images",
     "MLP": ".networks",
     "make_noisy_labels": ".noise",
 }
 
-__all__ = ["CNN9", "MLP", "PDiffClassifier", "make_noisy_labels", "__version__"]
+__all__ = ["CNN9", "ImageFolder", "MLP", "PDiffClassifier", "make_noisy_labels", "__version__"]
 
 
 def __getattr__(name):

@@ -19,8 +19,10 @@ from torch.utils.data import Dataset, IterableDataset
 #: Elements per block of :func:`blocks` (float64 temporaries of 8 MB), at most BLOCK_ROWS rows.
 BLOCK_ELEMENTS = 2**20
 BLOCK_ROWS = 8192
-#: Bytes of a memory-mapped file read between two hand-backs of its pages.
+#: Bytes of a memory-mapped file brought in between two hand-backs of its pages.
 RELEASE_BYTES = 64 * 2**20
+#: Bytes around a page read from a mapped file that Linux maps in with it ("fault-around").
+FAULT_AROUND = 64 * 2**10
 
 
 def is_dataset(X):
@@ -106,8 +108,11 @@ class RowReader:
             if self.unreleased >= RELEASE_BYTES:
                 self.mapping.madvise(mmap.MADV_DONTNEED)
                 self.unreleased = 0
-            # Each row touches its own pages and, at worst, one more.
-            self.unreleased += len(indices) * (self.row_bytes + mmap.PAGESIZE)
+            self.unreleased += (
+                len(indices) * self.row_bytes + 2 * FAULT_AROUND
+                if isinstance(rows, slice)
+                else len(indices) * (self.row_bytes + FAULT_AROUND)
+            )
         return self.X[rows]
 
 

@@ -143,12 +143,7 @@ def validate_dataset(estimator, X, y="no_validation", *, reset):
     ``n_features_in_`` is the length of the samples' first axis, as for arrays.
     """
     n_items = check_dataset(X)
-    if y is None:
-        y = getattr(X, "targets", None)
-        if y is None:
-            raise ValueError(
-                "y is None and the Dataset X has no `targets` attribute: give the labels as y."
-            )
+    y = dataset_labels(X, y)
     if not (isinstance(y, str) and y == "no_validation"):
         y = column_or_1d(y, warn=True)
         if y.shape[0] != n_items:
@@ -157,6 +152,17 @@ def validate_dataset(estimator, X, y="no_validation", *, reset):
     if reset:
         estimator.n_features_in_ = n_features
     return X, y
+
+
+def dataset_labels(X, y):
+    """Return ``y``, or when it is None the ``targets`` of the Dataset ``X``."""
+    if y is None:
+        y = getattr(X, "targets", None)
+        if y is None:
+            raise ValueError(
+                "y is None and the Dataset X has no `targets` attribute: give the labels as y."
+            )
+    return y
 
 
 def check_augment(augment, shape):

@@ -21,7 +21,7 @@ from torch.utils.data import Subset
 
 from ._checks import Param, check_param
 from ._rows import is_dataset
-from ._validation import encode_labels, validate_dataset
+from ._validation import dataset_labels, encode_labels, validate_dataset
 
 __all__ = [
     "QUALITY_METHODS",
@@ -75,7 +75,7 @@ def issue_mask(quality, rate):
     return mask
 
 
-def label_quality_scores(estimator, X, y, *, method="normalized_margin"):
+def label_quality_scores(estimator, X, y=None, *, method="normalized_margin"):
     """Return cleanlab's label-quality scores from a fitted estimator's ``predict_proba(X)``.
 
     Parameters
@@ -83,8 +83,8 @@ def label_quality_scores(estimator, X, y, *, method="normalized_margin"):
     estimator : PDiffClassifier
         A fitted classifier.
     X : array-like of the training data's shape but the first axis
-    y : array-like of shape (n_samples,)
-        Given labels, each among ``estimator.classes_``.
+    y : array-like of shape (n_samples,), default=None
+        Given labels, each among ``estimator.classes_`` (None: a Dataset's ``targets``).
     method : {"normalized_margin", "self_confidence", \
             "confidence_weighted_entropy"}, default="normalized_margin"
         cleanlab's scoring method (:func:`cleanlab.rank.get_label_quality_scores`).
@@ -97,14 +97,14 @@ def label_quality_scores(estimator, X, y, *, method="normalized_margin"):
     if method not in QUALITY_METHODS:
         raise ValueError(f"method must be one of {QUALITY_METHODS}, got {method!r}.")
     pred_probs = estimator.predict_proba(X)
-    y = column_or_1d(y)
+    y = column_or_1d(dataset_labels(X, y) if is_dataset(X) else y)
     if y.shape[0] != pred_probs.shape[0]:
         raise ValueError(f"X has {pred_probs.shape[0]} samples but y has {y.shape[0]}.")
     labels = encode_labels(y, estimator.classes_)
     return get_label_quality_scores(labels, pred_probs, method=method)
 
 
-def cross_val_pred_probs(estimator, X, y, *, cv=5, n_jobs=None):
+def cross_val_pred_probs(estimator, X, y=None, *, cv=5, n_jobs=None):
     """Return out-of-sample ``pred_probs`` from clones of ``estimator`` trained on ``cv`` folds.
 
     Parameters
@@ -116,8 +116,8 @@ def cross_val_pred_probs(estimator, X, y, *, cv=5, n_jobs=None):
         ``estimator`` is left as it is.
     X : array-like of shape (n_samples, ...), or torch Dataset
         Features; a Dataset's folds are ``torch.utils.data.Subset`` of it.
-    y : array-like of shape (n_samples,), or None for a Dataset's ``targets``
-        Given labels.
+    y : array-like of shape (n_samples,), default=None
+        Given labels (None: a Dataset's ``targets``).
     cv : int or cross-validation splitter, default=5
         Folds of :func:`sklearn.model_selection.cross_val_predict`; an int
         means shuffled stratified folds seeded by the estimator's
@@ -173,7 +173,7 @@ def _check_n_jobs(n_jobs):
             raise ValueError("n_jobs must be None, a positive integer or negative, got 0.")
 
 
-def find_label_issues(estimator, X, y, *, return_indices_ranked_by=None, cv=None, n_jobs=None):
+def find_label_issues(estimator, X, y=None, *, return_indices_ranked_by=None, cv=None, n_jobs=None):
     """Flag the examples whose given label is probably wrong.
 
     Without ``cv``, one P-DIFF training run does it all: ``estimator`` is
@@ -188,10 +188,10 @@ def find_label_issues(estimator, X, y, *, return_indices_ranked_by=None, cv=None
     ----------
     estimator : PDiffClassifier
         The classifier (fitted here without ``cv``).
-    X : array-like of shape (n_samples, ...)
+    X : array-like of shape (n_samples, ...), or torch Dataset
         Features.
-    y : array-like of shape (n_samples,)
-        Given labels.
+    y : array-like of shape (n_samples,), default=None
+        Given labels (None: a Dataset's ``targets``).
     return_indices_ranked_by : None or str, default=None
         ``None`` returns a boolean mask. Otherwise the indices of the flagged
         examples, worst first, ranked by this cleanlab score: without ``cv``
@@ -241,7 +241,7 @@ class LabelIssuesMixin:
     Each calls the function of this module of the same name.
     """
 
-    def label_quality_scores(self, X, y, *, method="normalized_margin"):
+    def label_quality_scores(self, X, y=None, *, method="normalized_margin"):
         """Return cleanlab's label-quality score of each example, lower = more likely wrong.
 
         From ``predict_proba(X)``: pass held-out data (for the training
@@ -251,8 +251,8 @@ class LabelIssuesMixin:
         Parameters
         ----------
         X : array-like of the training data's shape but the first axis
-        y : array-like of shape (n_samples,)
-            Given labels, each among ``classes_``.
+        y : array-like of shape (n_samples,), default=None
+            Given labels, each among ``classes_`` (None: a Dataset's ``targets``).
         method : str, default="normalized_margin"
             cleanlab's scoring method, one of ``QUALITY_METHODS``.
 
@@ -263,7 +263,7 @@ class LabelIssuesMixin:
         """
         return label_quality_scores(self, X, y, method=method)
 
-    def find_label_issues(self, X, y, *, return_indices_ranked_by=None, cv=None, n_jobs=None):
+    def find_label_issues(self, X, y=None, *, return_indices_ranked_by=None, cv=None, n_jobs=None):
         """Fit, then flag the examples whose given label is probably wrong.
 
         By default from this one P-DIFF training run; with ``cv``, by
@@ -273,9 +273,9 @@ class LabelIssuesMixin:
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, ...)
-        y : array-like of shape (n_samples,)
-            Given labels.
+        X : array-like of shape (n_samples, ...), or torch Dataset
+        y : array-like of shape (n_samples,), default=None
+            Given labels (None: a Dataset's ``targets``).
         return_indices_ranked_by : None or str, default=None
             ``None`` for a boolean mask, else a cleanlab score that ranks the
             returned indices, worst first.

@@ -3,7 +3,8 @@
 Run by ``python -m torch.distributed.run --standalone --nproc_per_node=2
 distributed_script.py OUT_DIR``: each process fits a PDiffClassifier through an
 ``accelerate.Accelerator`` on the CPU (gloo backend) and writes what it saw at every
-step, and its fitted results, to ``OUT_DIR/rank<r>.npz``. test_distributed.py imports
+step, and its fitted results, to ``OUT_DIR/rank<r>.npz``; it fits on the rows as a torch
+Dataset, the reference on the array. test_distributed.py imports
 the data, settings and recorder from here for its single-process reference fit.
 """
 
@@ -12,8 +13,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import torch
 from sklearn.datasets import make_classification
 from skorch.callbacks import Callback
+from torch.utils.data import TensorDataset
 
 from cleanlab_pdiff import MLP, PDiffClassifier, make_noisy_labels
 
@@ -96,9 +99,11 @@ def main(out_dir):
     assert accelerator.num_processes == N_PROCESSES, accelerator.num_processes
     X, y = make_data()
     recorder = StepRecorder()
+    # Fitted on the rows as a torch Dataset (the reference fits on the array): each item's
+    # index must lead P-DIFF's per-example state across the processes as a row number does.
     clf = PDiffClassifier(
         batch_size=BATCH_SIZE, accelerator=accelerator, callbacks=[recorder], **SETTINGS
-    ).fit(X, y)
+    ).fit(TensorDataset(torch.from_numpy(X)), y)
     results = recorder.results(clf, X)
     try:
         clf.partial_fit(X, y)

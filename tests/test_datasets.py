@@ -278,3 +278,32 @@ def test_augmentation_changes_training_only(images_3x8x8):
     with torch.no_grad():
         logits = augmented.net_.module_.eval()(torch.from_numpy(standardised.astype(np.float32)))
     np.testing.assert_allclose(augmented.predict_proba(X), torch.softmax(logits, 1), rtol=1e-5)
+
+
+# An image folder ---------------------------------------------------------------------------------
+
+
+def test_an_image_folder_trains_with_augmentation_and_finds_planted_errors(tmp_path):
+    from PIL import Image
+
+    from cleanlab_pdiff import ImageFolder
+
+    rng = np.random.RandomState(0)
+    colours = {"red": 0, "green": 1, "blue": 2}
+    planted = set()
+    for i in range(120):
+        true = list(colours)[i % 3]
+        given = list(colours)[(i + 1) % 3] if i % 10 == 0 else true  # 12 wrong folders
+        pixels = rng.randint(0, 120, (8, 8, 3))
+        pixels[..., colours[true]] += 120
+        (tmp_path / given).mkdir(exist_ok=True)
+        Image.fromarray(pixels.astype(np.uint8)).save(tmp_path / given / f"{i:03d}.png")
+        if given != true:
+            planted.add(f"{i:03d}.png")
+    folder = ImageFolder(tmp_path)
+    clf = PDiffClassifier(
+        tiny_cnn, noise_rate=0.1, t_k=5, max_epochs=15, lr=1e-2, augment=True, random_state=0
+    )
+    flagged = {folder.files[i].name for i in np.flatnonzero(clf.find_label_issues(folder))}
+    assert len(flagged) == 12 and len(flagged & planted) >= 10, sorted(flagged)
+    assert clf.score(folder, folder.labels) > 0.8
