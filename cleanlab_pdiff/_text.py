@@ -1,5 +1,20 @@
 """Text for one-line messages: dependency-free, so the command line imports it at once."""
 
+import sys
+
+#: The command line's name.
+PROG = "cleanlab-pdiff"
+
+
+class UsageError(Exception):
+    """Options that can't work together with this machine or file system (exit status 2)."""
+
+
+def fail(message, status):
+    """Print ``message`` as the command line's one-line error; return the exit ``status``."""
+    print(f"{PROG}: error: {one_line(message)}", file=sys.stderr)
+    return status
+
 
 def one_line(message):
     r"""Return a message (or an exception's) on one line; an exception's type if it is empty.

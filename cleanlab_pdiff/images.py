@@ -26,16 +26,16 @@ _ACCEPTED = ", ".join(EXTENSIONS) + " (any case)"
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError)
 
 
-def _pillow():
-    """Import and return ``PIL.Image``, or raise an ImportError that says how to install it."""
+def pillow():
+    """Return ``PIL.Image`` and the errors it raises on a corrupt file; say how to install it."""
     try:
         from PIL import Image
     except ImportError as exc:
         raise ImportError(
-            'reading image folders needs Pillow: pip install "cleanlab-pdiff[images]" '
+            'reading images needs Pillow: pip install "cleanlab-pdiff[images]" '
             "(or pip install pillow)."
         ) from exc
-    return Image
+    return Image, (*_DECODE_ERRORS, Image.DecompressionBombError)
 
 
 def _check_size(size):
@@ -151,7 +151,7 @@ class ImageFolder(Dataset):
     """
 
     def __init__(self, root, *, size=None):
-        _pillow()  # fail here, not later in a DataLoader worker, when Pillow is missing
+        pillow()  # fail here, not later in a DataLoader worker, when Pillow is missing
         self.root = Path(root)
         self.size = _check_size(size)
         self.classes, files = _scan(self.root)
@@ -173,7 +173,7 @@ class ImageFolder(Dataset):
             raise IndexError(
                 f"index {index} is out of range for an ImageFolder of {len(self.files)} images."
             )
-        Image = _pillow()
+        Image, decode_errors = pillow()
         path = self.files[index]
         try:
             with Image.open(path) as image:
@@ -183,7 +183,7 @@ class ImageFolder(Dataset):
                     # covers the target size: much faster for large photos.
                     image.draft("RGB", (width, height))
                 rgb = image.convert("RGB")
-        except (*_DECODE_ERRORS, Image.DecompressionBombError) as exc:
+        except decode_errors as exc:
             raise ValueError(f"cannot decode image file {path}: {exc}") from exc
         if self.size is not None and rgb.size != (width, height):
             rgb = rgb.resize((width, height), Image.Resampling.BILINEAR)

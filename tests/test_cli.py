@@ -366,7 +366,7 @@ def save_npz(path, **arrays):
 @pytest.mark.parametrize(
     "make_args, pattern",
     [
-        (lambda tmp: [tmp, *LABEL], r"'.*' is a directory"),
+        (lambda tmp: [tmp, *LABEL], r"--label-column is for tables; an image folder's labels"),
         (
             lambda tmp: [
                 save_npz(
@@ -421,7 +421,7 @@ def save_npz(path, **arrays):
         ),
     ],
     ids=[
-        "directory",
+        "label column for a folder",
         "npz objects",
         "npz 3-D",
         "npz lengths",

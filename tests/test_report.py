@@ -1,0 +1,286 @@
+"""The HTML report: self-contained, escaped, capped, thumbnailed, and rendered by a browser."""
+
+import base64
+import io
+import os
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+
+import numpy as np
+import pandas as pd
+import pytest
+
+Image = pytest.importorskip("PIL.Image")
+
+from cleanlab_pdiff.report import write_report  # noqa: E402
+
+ODD = '<b>&"'  # a label and a folder name that must be escaped
+#: (path, given, suggested, label_quality, is_label_issue), ranked worst first.
+ROWS = [
+    ("dog/1.jpg", "dog", "cat", 0.05, True),
+    ("cat/0.png", "cat", "dog", 0.10, True),
+    ("cat/big.jpg", "cat", "dog", 0.15, True),
+    (f"{ODD}/2.jpg", ODD, "cat", 0.20, True),
+    ("cat/3.png", "cat", "dog", 0.30, True),
+    ("cat/4.png", "cat", "cat", 0.80, False),
+    ("dog/5.jpg", "dog", "dog", 0.90, False),
+]
+FLAGGED = [row[0] for row in ROWS if row[4]]
+COLUMNS = ["path", "given_label", "suggested_label", "label_quality", "is_label_issue"]
+PER_CLASS = [("cat", 4, 3), ("dog", 2, 1), (ODD, 1, 1)]
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+
+
+def _image(path, size, seed):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pixels = np.random.default_rng(seed).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(path)
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """An image folder of small PNG and JPEG files and one 600x400 photograph."""
+    root = tmp_path / "images"
+    for seed, (where, *_) in enumerate(ROWS):
+        _image(root / where, (600, 400) if "big" in where else (32, 24), seed)
+    return root
+
+
+def _write(tmp_path, root, rows=ROWS, **options):
+    options = {"noise_rate": 0.125, "per_class": PER_CLASS, **options}
+    page = tmp_path / "report.html"
+    n_rendered = write_report(page, pd.DataFrame(rows, columns=COLUMNS), root=root, **options)
+    return n_rendered, page.read_text(encoding="utf-8")
+
+
+class _Page(HTMLParser):
+    """The cards (their attributes, image and text) and the pair options of a page."""
+
+    def __init__(self, text):
+        super().__init__()
+        self.cards, self.options, self.body, self.policy = [], [], {}, None
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "body":
+            self.body = attrs
+        elif tag == "meta" and attrs.get("http-equiv") == "Content-Security-Policy":
+            self.policy = attrs["content"]
+        elif tag == "div" and "card" in attrs.get("class", "").split():
+            self.cards.append({**attrs, "img": None, "text": ""})
+        elif tag == "img" and self.cards and "class" not in attrs:
+            self.cards[-1]["img"] = attrs
+        elif tag == "option":
+            self.options.append([attrs, ""])
+
+    def handle_data(self, data):
+        data = data.strip()
+        if not data:
+            return
+        if self.lasttag == "option" and self.options:
+            self.options[-1][1] += data
+        elif self.cards:
+            self.cards[-1]["text"] += data + "|"
+
+
+def _decoded(card):
+    head, data = card["img"]["src"].split(",", 1)
+    return head, Image.open(io.BytesIO(base64.b64decode(data)))
+
+
+def test_the_page_references_nothing_outside_itself(tmp_path, folder):
+    figure = io.BytesIO()
+    Image.new("RGB", (40, 30), "white").save(figure, format="PNG")
+    _, text = _write(tmp_path, folder, figure_png=figure.getvalue())
+    for outside in ("http://", "https://", "file:", 'src="/', "href=", "url(", "@import"):
+        assert outside not in text
+    sources = re.findall(r'src="([^"]*)"', text)
+    assert len(sources) == len(FLAGGED) + 1  # the figure too
+    assert all(source.startswith("data:image/") for source in sources)
+    # The browser too refuses any fetch: only data: images, inline styles and script.
+    assert _Page(text).policy.startswith("default-src 'none'; img-src data:; ")
+
+
+def test_cards_show_the_flagged_images_worst_first(tmp_path, folder):
+    shuffled = [ROWS[i] for i in (4, 0, 6, 3, 1, 5, 2)]
+    n_rendered, text = _write(tmp_path, folder, rows=shuffled)
+    cards = _Page(text).cards
+    assert n_rendered == len(cards) == len(FLAGGED)
+    assert [card["img"]["alt"] for card in cards] == FLAGGED
+    first = cards[0]
+    assert (first["data-given"], first["data-suggested"]) == ("dog", "cat")
+    assert first["text"] == "dog/1.jpg|given: dog|suggested: cat|score: 0.050|"
+    assert "12.5%" in text and "7 images" in text and "5 flagged" in text
+    assert "<tr><td>dog</td><td>2</td><td>1</td></tr>" in text
+
+
+def test_labels_paths_and_title_are_escaped(tmp_path, folder):
+    _, text = _write(tmp_path, folder, title="<i>report</i>")
+    assert "&lt;i&gt;report&lt;/i&gt;" in text and "<i>" not in text
+    assert ODD not in text
+    escaped = "&lt;b&gt;&amp;&quot;"
+    assert f'data-given="{escaped}"' in text
+    assert f'alt="{escaped}/2.jpg"' in text
+    assert f"<td>{escaped}</td>" in text
+    card = next(card for card in _Page(text).cards if card["data-given"] == ODD)
+    assert card["text"].startswith(f"{ODD}/2.jpg|given: {ODD}|")
+
+
+def test_max_images_keeps_the_worst_and_says_so(tmp_path, folder):
+    n_rendered, text = _write(tmp_path, folder, max_images=2)
+    page = _Page(text)
+    assert n_rendered == 2
+    assert [card["img"]["alt"] for card in page.cards] == FLAGGED[:2]
+    assert "showing the 2 worst of 5 flagged images; the CSV lists every image" in text
+    assert [label for _, label in page.options] == ["all (2)", "dog → cat (1)", "cat → dog (1)"]
+    _, uncapped = _write(tmp_path, folder, max_images=5)
+    assert "showing the" not in uncapped
+
+
+def test_the_pair_menu_counts_each_pair_most_frequent_first(tmp_path, folder):
+    options = _Page(_write(tmp_path, folder)[1]).options
+    assert [label for _, label in options] == [
+        "all (5)",
+        "cat → dog (3)",
+        "dog → cat (1)",
+        f"{ODD} → cat (1)",
+    ]
+    assert options[0][0]["value"] == "all"
+    assert (options[3][0]["data-given"], options[3][0]["data-suggested"]) == (ODD, "cat")
+
+
+def test_large_images_become_thumbnails_and_small_ones_stay_as_they_are(tmp_path, folder):
+    Image.new("RGBA", (300, 200), (255, 0, 0, 128)).save(folder / "cat/3.png")
+    Image.new("P", (32, 24)).save(folder / "cat/0.png", format="GIF")  # misnamed
+    cards = {card["img"]["alt"]: card for card in _Page(_write(tmp_path, folder)[1]).cards}
+    head, big = _decoded(cards["cat/big.jpg"])
+    assert (head, big.size) == ("data:image/jpeg;base64", (128, 85))
+    head, clear = _decoded(cards["cat/3.png"])  # a JPEG would lose the transparency
+    assert (head, clear.size, clear.mode) == ("data:image/png;base64", (128, 85), "RGBA")
+    head, gif = _decoded(cards["cat/0.png"])
+    assert (head, gif.size) == ("data:image/png;base64", (32, 24))
+    small = base64.b64decode(cards["dog/1.jpg"]["img"]["src"].split(",", 1)[1])
+    assert small == (folder / "dog/1.jpg").read_bytes()
+    page = _write(tmp_path, folder, thumbnail=16)[1]
+    for card in _Page(page).cards:
+        assert max(_decoded(card)[1].size) <= 16, card["img"]["alt"]
+
+
+def test_unreadable_images_get_a_placeholder(tmp_path, folder):
+    (folder / "dog/1.jpg").write_bytes(b"not an image")
+    for where in ("cat/0.png", "cat/big.jpg"):
+        data = (folder / where).read_bytes()
+        (folder / where).write_bytes(data[: len(data) // 2])  # truncated
+    (folder / "cat/3.png").unlink()
+    n_rendered, text = _write(tmp_path, folder)
+    cards = _Page(text).cards
+    assert n_rendered == len(cards) == len(FLAGGED)
+    assert [card["img"] is None for card in cards] == [True, True, True, False, True]
+    assert all("image could not be read" in cards[i]["text"] for i in (0, 1, 2, 4))
+    assert "4 of the images shown could not be read" in text
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "match"),
+    [
+        ({"rows": "table"}, TypeError, "rows must be a pandas DataFrame, got str"),
+        ({"drop": ["path", "label_quality"]}, ValueError, r"column\(s\) path, label_quality;"),
+        ({"flag": [1, 0, 1, 0, 1, 0, 1]}, TypeError, r"rows\['is_label_issue'\] must be bool"),
+        ({"noise_rate": 1.5}, ValueError, r"noise_rate must be a number in \[0, 1\], got 1.5"),
+        ({"max_images": 0}, ValueError, "max_images must be a positive integer, got 0"),
+        ({"max_images": 2.0}, TypeError, "max_images must be a positive integer, got 2.0"),
+        ({"thumbnail": True}, TypeError, "thumbnail must be a positive integer, got True"),
+        ({"thumbnail": -8}, ValueError, "thumbnail must be a positive integer, got -8"),
+        ({"figure_png": b"GIF89a"}, ValueError, "figure_png must be None or the bytes of a PNG"),
+        ({"per_class": [("cat", 4)]}, ValueError, r"per_class must hold \(given label, rows"),
+    ],
+)
+def test_bad_input_is_named(tmp_path, change, error, match):
+    rows = pd.DataFrame(ROWS, columns=COLUMNS).drop(columns=change.pop("drop", []))
+    if "flag" in change:
+        rows["is_label_issue"] = change.pop("flag")
+    arguments = {"rows": rows, "noise_rate": 0.1, "per_class": PER_CLASS, **change}
+    with pytest.raises(error, match=match):
+        write_report(tmp_path / "report.html", root=tmp_path, **arguments)
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_per_class_may_be_a_data_frame(tmp_path, folder):
+    table = pd.DataFrame(PER_CLASS, columns=["given label", "rows", "issues"])
+    assert _write(tmp_path, folder, per_class=table)[1].count("<tr><td>") == 3
+
+
+# In a browser ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser():
+    found = next(filter(None, map(shutil.which, BROWSERS)), None)
+    if found is None:
+        if os.environ.get("CLEANLAB_PDIFF_REQUIRE_BROWSER"):  # set by .ci/run
+            pytest.fail("no chromium on the PATH, and .ci/run requires the browser tests")
+        pytest.skip("needs Debian's chromium: apt-get install chromium")
+    return found
+
+
+def _chromium(browser, tmp_path, page, *action):
+    result = subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--virtual-time-budget=5000",
+            *action,
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def test_a_browser_shows_every_image(tmp_path, folder, browser):
+    n_rendered, _ = _write(tmp_path, folder)
+    page = _Page(_chromium(browser, tmp_path, tmp_path / "report.html", "--dump-dom"))
+    assert page.body["data-broken"] == "0"
+    assert page.body["data-loaded"] == str(n_rendered) == str(len(FLAGGED))
+    assert [card["img"]["alt"] for card in page.cards] == FLAGGED
+    assert page.cards[3]["text"].startswith(f"{ODD}/2.jpg|given: {ODD}|suggested: cat|")
+    shot = tmp_path / "report.png"
+    _chromium(
+        browser,
+        tmp_path,
+        tmp_path / "report.html",
+        f"--screenshot={shot}",
+        "--window-size=1200,900",
+    )
+    assert shot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert Image.open(shot).size == (1200, 900)
+
+
+def test_a_browser_marks_broken_images_and_filters_by_pair(tmp_path, folder, browser):
+    _, text = _write(tmp_path, folder)
+    # An image that Pillow read but the browser can't show, and a choice in the menu.
+    text = text.replace('src="data:image/png;base64,', 'src="data:image/png;base64,AAAA', 1)
+    choose = (
+        '<script>window.addEventListener("load", function () {'
+        'var menu = document.getElementById("pair"); menu.selectedIndex = 2;'
+        'menu.dispatchEvent(new Event("change")); });</script></body>'
+    )
+    broken = tmp_path / "broken.html"
+    broken.write_text(text.replace("</body>", choose), encoding="utf-8")
+    page = _Page(_chromium(browser, tmp_path, broken, "--dump-dom"))
+    assert (page.body["data-loaded"], page.body["data-broken"]) == ("4", "1")
+    cards = {card["img"]["alt"]: card for card in page.cards}
+    assert cards["cat/0.png"]["class"] == "card broken"  # the first PNG
+    assert "image could not be shown" in cards["cat/0.png"]["text"]
+    assert [card["class"] for card in page.cards].count("card broken") == 1
+    # The second pair, dog -> cat, is the first card's only.
+    assert [("hidden" in card) for card in page.cards] == [False, True, True, True, True]
