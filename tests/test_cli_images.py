@@ -187,3 +187,18 @@ def test_the_pretrained_encoder_embeds_a_folder(tmp_path):
     )
     assert embedded == 6 and features.shape == (6, 1280) and np.isfinite(features).all()
     assert not np.allclose(features[0], features[1])
+
+
+@pytest.mark.slow  # the 9-layer CNN: about 5 s
+def test_pixels_train_the_cnn_on_the_images_themselves(tmp_path, capsys, monkeypatch):
+    def no_embedding(*args, **kwargs):
+        raise AssertionError("--pixels embedded the images")
+
+    monkeypatch.setattr(embeddings, "embed_images", no_embedding)
+    make_folder(tmp_path / "images", n=30)
+    out = tmp_path / "o.csv"
+    argv = ["find-issues", tmp_path / "images", "--pixels", "--image-size", 28, "--output", out]
+    status, stdout, err = run_main([*argv, "--epochs", 2, "--noise-rate", 0.1, "--quiet"], capsys)
+    assert status == 0, err
+    table = pd.read_csv(out)
+    assert len(table) == 30 and table["path"].str.endswith(".png").all()
