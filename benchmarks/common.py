@@ -19,8 +19,10 @@ import them): ``benchmarks.large_data`` times those imports in its measured proc
 import argparse
 import contextlib
 import csv
+import json
 import platform
 import shlex
+import subprocess
 import sys
 from pathlib import Path
 
@@ -303,3 +305,20 @@ def command_line(module, argv):
     """
     argv = sys.argv[1:] if argv is None else list(argv)
     return shlex.join(["python", "-m", module, *argv])
+
+
+#: The repository root, where ``python -m benchmarks.<module>`` runs.
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_fresh(module, spec):
+    """Run ``python -m <module> --child <spec as JSON>`` in a fresh interpreter; return its result.
+
+    The child prints its result as JSON on the last line of its output. A fresh process
+    keeps earlier allocations out of a memory measurement.
+    """
+    command = [sys.executable, "-m", module, "--child", json.dumps(spec)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise RuntimeError(f"{spec} failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])

@@ -28,21 +28,19 @@ import argparse
 import datetime
 import json
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from .common import argument_parser, command_line, cpu_name, write_section
+from .common import argument_parser, command_line, cpu_name, run_fresh, write_section
 from .memory import memory
 
 MIB = 2**20
 SHAPE = (3, 32, 32)
 N_CLASSES = 10
 NOISE_RATE = 0.1
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def small_cnn(n_channels, n_classes):
@@ -124,11 +122,7 @@ def child(spec):
 
 def run_child(spec):
     """Run ``spec`` in a fresh interpreter and return its result."""
-    command = [sys.executable, "-m", "benchmarks.image_memory", "--child", json.dumps(spec)]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
-    if done.returncode:
-        raise RuntimeError(f"{spec} failed:\n{done.stderr}")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_fresh("benchmarks.image_memory", spec)
     print(
         f"{spec['kind']} {result['n_images']:,} images: peak "
         f"{(result['peak'] - result['baseline']) / MIB:.0f} MiB above the baseline, fit "

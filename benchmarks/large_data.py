@@ -40,14 +40,20 @@ import inspect
 import json
 import pickle
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from .common import argument_parser, command_line, cpu_name, make_planted, write_section
+from .common import (
+    argument_parser,
+    command_line,
+    cpu_name,
+    make_planted,
+    run_fresh,
+    write_section,
+)
 from .memory import malloc_trim, memory, reset_peak, ru_maxrss
 
 N_CLASSES = 10
@@ -56,7 +62,6 @@ MIB = 2**20
 #: Rows of the small fit that measures the fixed cost of a first fit (torch.optim's imports).
 SMALL = 1000
 #: Where the child processes run: the repository root, so that ``benchmarks`` imports.
-ROOT = Path(__file__).resolve().parents[1]
 #: What the ``steps`` measurement wraps on ``skorch.NeuralNet`` (name, label in the table),
 #: inside ``PDiffClassifier.fit`` and ``predict_proba``: public skorch methods that the
 #: package's net inherits.
@@ -266,11 +271,7 @@ def child(spec):
 
 def run_child(spec, log=sys.stderr):
     """Run ``spec`` in a fresh interpreter and return its result."""
-    command = [sys.executable, "-m", "benchmarks.large_data", "--child", json.dumps(spec)]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
-    if done.returncode:
-        raise RuntimeError(f"{spec} failed:\n{done.stderr}")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_fresh("benchmarks.large_data", spec)
     peak = (result["peak"] - result["baseline"]) / MIB
     print(
         f"{spec['kind']:12} batch {spec.get('batch_size')}: peak {result['peak'] / MIB:.0f} "
