@@ -10,8 +10,6 @@ out-of-sample ``pred_probs`` of :func:`cross_val_pred_probs` for cleanlab's
 import numbers
 
 import numpy as np
-from cleanlab.filter import find_label_issues as cleanlab_find_label_issues
-from cleanlab.rank import get_label_quality_scores
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.utils import check_consistent_length, check_random_state
@@ -101,6 +99,8 @@ def label_quality_scores(estimator, X, y=None, *, method="normalized_margin"):
     if y.shape[0] != pred_probs.shape[0]:
         raise ValueError(f"X has {pred_probs.shape[0]} samples but y has {y.shape[0]}.")
     labels = encode_labels(y, estimator.classes_)
+    from cleanlab.rank import get_label_quality_scores  # cleanlab takes 0.5 s to import
+
     return get_label_quality_scores(labels, pred_probs, method=method)
 
 
@@ -226,6 +226,8 @@ def find_label_issues(estimator, X, y=None, *, return_indices_ranked_by=None, cv
     _check_n_jobs(n_jobs)
     if cv is not None:
         labels, pred_probs = cross_val_pred_probs(estimator, X, y, cv=cv, n_jobs=n_jobs)
+        from cleanlab.filter import find_label_issues as cleanlab_find_label_issues
+
         return cleanlab_find_label_issues(
             labels, pred_probs, return_indices_ranked_by=return_indices_ranked_by
         )
