@@ -176,10 +176,8 @@ def _load_table(args, say):
 
 def _load_folder(args, device, say):
     """Return the features, labels and file paths of the image folder ``args.data``."""
-    table_options = ("label_column", "feature_columns", "id_column", "delimiter")
-    given = [name for name in table_options if getattr(args, name)] + (
-        ["exclude_columns"] if args.exclude_columns else []
-    )
+    table_options = ("label_column", "feature_columns", "exclude_columns", "id_column", "delimiter")
+    given = [name for name in table_options if getattr(args, name)]
     if given:
         flag = "--" + given[0].replace("_", "-")
         raise UsageError(f"{flag} is for tables; an image folder's labels are its class folders.")

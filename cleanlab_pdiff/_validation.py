@@ -124,13 +124,14 @@ def validate_input(estimator, X, y="no_validation", *, reset):
             X, y = validate_data(estimator, X, y, reset=reset, **checks)
         if as_is and X.dtype.kind == "f":
             check_finite(X)
+    shape = data_shape(X)  # a Dataset's reads its first item
     if not isinstance(y, str):  # training
-        check_augment(estimator.augment, data_shape(X))
+        check_augment(estimator.augment, shape)
         if not estimator.standardize:
             check_feature_scale(X)
-    if not reset and data_shape(X)[1:] != estimator._input_shape_:
+    if not reset and shape[1:] != estimator._input_shape_:
         raise ValueError(
-            f"X has shape {data_shape(X)}; the model was fitted on samples of shape "
+            f"X has shape {shape}; the model was fitted on samples of shape "
             f"{estimator._input_shape_}."
         )
     return X, y
@@ -148,9 +149,9 @@ def validate_dataset(estimator, X, y="no_validation", *, reset):
         y = column_or_1d(y, warn=True)
         if y.shape[0] != n_items:
             raise ValueError(f"X (a Dataset) has {n_items} items but y has {y.shape[0]} labels.")
-    n_features = data_shape(X)[1] if len(data_shape(X)) > 1 else 1
     if reset:
-        estimator.n_features_in_ = n_features
+        _, *sample_shape = data_shape(X)
+        estimator.n_features_in_ = sample_shape[0] if sample_shape else 1
     return X, y
 
 

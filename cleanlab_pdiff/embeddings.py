@@ -197,17 +197,16 @@ def embed_folder(
     if encoder not in ENCODERS:
         raise ValueError(f"encoder must be one of {sorted(ENCODERS)}, got {encoder!r}.")
     folder = ImageFolder(root.root if isinstance(root, ImageFolder) else root, size=(size, size))
-    keys = np.array(
-        [f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}" for path, stat in _stats(folder)]
-    )
+    keys = np.array([_cache_key(path) for path in folder.files])
     cache = Path(cache_dir or default_cache_dir()) / f"{encoder}-{size}px.npz"
     cached = dict(np.load(cache)) if cache.exists() else {"keys": np.array([]), "features": None}
     where = {key: row for row, key in enumerate(cached["keys"].tolist())}
-    missing = np.array([row for row, key in enumerate(keys.tolist()) if key not in where])
+    found = np.array([key in where for key in keys.tolist()], dtype=bool)
+    missing = np.flatnonzero(~found)
     new = None
     if missing.size:
         new = embed_images(
-            _Resized(folder, missing.astype(int)),
+            _Resized(folder, missing),
             encoder=load_encoder(encoder),
             size=size,
             batch_size=batch_size,
@@ -216,11 +215,10 @@ def embed_folder(
         )
     width = (new if new is not None else cached["features"]).shape[1]
     features = np.empty((len(keys), width), dtype=np.float32)
-    hits = [row for row, key in enumerate(keys.tolist()) if key in where]
-    if hits:
-        features[hits] = cached["features"][[where[keys[row]] for row in hits]]
+    if found.any():
+        features[found] = cached["features"][[where[key] for key in keys[found].tolist()]]
     if new is not None:
-        features[missing.astype(int)] = new
+        features[missing] = new
         # Other folders' entries stay; this folder's are replaced (a changed file's old key).
         paths = {key.rsplit("|", 2)[0] for key in keys.tolist()}
         others = [
@@ -239,6 +237,7 @@ def embed_folder(
     return features, int(missing.size)
 
 
-def _stats(folder):
-    for path in folder.files:
-        yield path, path.stat()
+def _cache_key(path):
+    """Return ``path``'s key in the cache: its resolved path, size and modification time."""
+    stat = path.stat()
+    return f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"

@@ -136,7 +136,8 @@ def cross_val_pred_probs(estimator, X, y=None, *, cv=5, n_jobs=None):
     _check_n_jobs(n_jobs)
     if is_dataset(X):
         X, y = validate_dataset(estimator, X, y, reset=False)
-    check_consistent_length(range(len(X)) if is_dataset(X) else X, y)
+    else:
+        check_consistent_length(X, y)
     labels = np.unique(column_or_1d(y), return_inverse=True)[1]
     if isinstance(cv, numbers.Integral):
         seed = check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max)
