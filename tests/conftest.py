@@ -11,13 +11,21 @@ more), and pin whatever it finds as an ``@example``.
 import os
 
 import pytest
-import torch
-from hypothesis import settings
-from sklearn.datasets import make_classification
 
-settings.register_profile("default", derandomize=True, database=None, print_blob=True)
-settings.register_profile("explore", derandomize=False, print_blob=True)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+def pytest_configure(config):
+    """Load the Hypothesis profile where tests run.
+
+    xdist's controller runs no test, and it starts the workers only once it is configured:
+    it imports neither Hypothesis nor (see below) torch and scikit-learn, which take seconds.
+    """
+    if not hasattr(config, "workerinput") and config.option.dist != "no":
+        return
+    from hypothesis import settings
+
+    settings.register_profile("default", derandomize=True, database=None, print_blob=True)
+    settings.register_profile("explore", derandomize=False, print_blob=True)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -27,6 +35,8 @@ def one_torch_thread():
     Tiny networks train fastest on one thread, and on a machine whose cores are busy,
     torch's default of one thread per core slows small steps down many times over.
     """
+    import torch
+
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
@@ -34,6 +44,8 @@ def one_torch_thread():
 
 
 def _three_classes(n_samples, n_features, n_informative):
+    from sklearn.datasets import make_classification
+
     return make_classification(
         n_samples=n_samples,
         n_features=n_features,
