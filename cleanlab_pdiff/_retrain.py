@@ -7,11 +7,17 @@ cleanlab's ``CleanLearning`` retrains on the examples its K folds kept; ``retrai
 leaves out the larger of ``noise_rate_`` and the held-out probes' disagreement. Leaving out
 more than the estimated share (``f > 1``) trades some correct labels for more of the
 wrong ones the ranking misses (measured in ``docs/benchmarks.md``).
+
+The retraining holds out a share of the kept rows (``validation_fraction``, else 10%) and
+stops once their loss has not fallen for ``PATIENCE`` epochs, keeping the best epoch's
+network: on clean rows a network learns what it can in a few epochs on large data
+(10-15 on CIFAR-10 embeddings, against the 100 of the run) and in many on small data.
 """
 
 import copy
 
 import numpy as np
+from skorch.callbacks import EarlyStopping
 
 from ._rows import data_shape
 from ._skorch import build_net, train_new_net, validation_share
@@ -19,6 +25,10 @@ from .label_issues import issue_mask
 
 #: Most of the rows retraining may leave out.
 MOST_LEFT_OUT = 0.8
+#: Epochs without a lower loss on the held-out kept rows after which retraining stops.
+PATIENCE = 10
+#: Share of the kept rows held out to stop the retraining, unless ``validation_fraction``.
+HELD_OUT = 0.1
 
 
 def retrain(estimator, X, labels, weight, quality, estimates, placement):
@@ -47,7 +57,7 @@ def retrain(estimator, X, labels, weight, quality, estimates, placement):
     net : PDiffNet
         The network trained on the kept rows.
     kept : ndarray of shape (n_samples,), bool
-        The rows it trained on.
+        The rows outside the left-out share: it trained on them but the held-out share.
     """
     n_classes, device, accelerator, dtype, scaling = placement
     noise_rate, disagreement = estimates
@@ -57,10 +67,18 @@ def retrain(estimator, X, labels, weight, quality, estimates, placement):
         left_out = estimator.retrain * noise_rate
     kept = ~issue_mask(quality, min(left_out, MOST_LEFT_OUT))
     # A shallow copy: the user's callbacks (the same objects) see the retraining too.
-    plain = copy.copy(estimator).set_params(noise_rate=0.0, probe_folds=0, retrain=None)
-    net = build_net(plain, data_shape(X), n_classes, device, accelerator, dtype, scaling)
-    rows = np.flatnonzero(kept)  # read in place: a copy of X[kept] could be most of X
-    train_new_net(
-        net, X, labels, weight, estimator.random_state, validation_share(plain), rows=rows
+    plain = copy.copy(estimator).set_params(
+        noise_rate=0.0,
+        probe_folds=0,
+        retrain=None,
+        validation_fraction=validation_share(estimator) or HELD_OUT,
+        early_stopping=False,
     )
+    net = build_net(plain, data_shape(X), n_classes, device, accelerator, dtype, scaling)
+    # Before the user's callbacks: they see the best epoch's network when training ends.
+    stop = ("retrain_stop", EarlyStopping("valid_loss", PATIENCE, load_best=True))
+    own = len(net.callbacks) - len(estimator.callbacks or [])
+    net.set_params(callbacks=[*net.callbacks[:own], stop, *net.callbacks[own:]])
+    rows = np.flatnonzero(kept)  # read in place: a copy of X[kept] could be most of X
+    train_new_net(net, X, labels, weight, estimator.random_state, plain.validation_fraction, rows)
     return net, kept

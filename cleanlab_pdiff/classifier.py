@@ -44,9 +44,9 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
         With ``"auto"``: folds of the held-out probes that estimate the noise rate before
         training (``docs/pdiff.md``); 0: the released layer's online estimate (the paper's).
     retrain : "auto", float or None, default=None
-        Beyond the paper: after the P-DIFF run a fresh network, the model, trains plainly on
-        the rows outside the lowest share (at most 0.8) of ``training_label_quality_``: ``f *
-        noise_rate_`` (``f >= 1``), or for ``"auto"`` the larger of it and the probes' disagreement.
+        Beyond the paper: a fresh network (the model) then trains plainly on the rows outside the
+        lowest ``f * noise_rate_`` share (``f >= 1``; "auto": the probes' disagreement if larger;
+        at most 0.8) of ``training_label_quality_``, until a held-out tenth stops improving.
     t_k : int, default=20
         Epochs over which the drop rate ramps up linearly from 0.
     window : int, default=100
@@ -131,7 +131,7 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
     label_issues_ : ndarray of shape (n_samples,), bool
         The ``round(noise_rate_ * n_samples)`` examples of lowest ``training_label_quality_``.
     retrained_on_ : ndarray of shape (n_samples,), bool, or None
-        With ``retrain``: the rows the model trained on; else None.
+        With ``retrain``: the rows kept for it (a tenth held out to stop it); else None.
     net_ : skorch.NeuralNet
         The model's skorch net (``history_`` stays the P-DIFF run's).
 

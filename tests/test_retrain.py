@@ -2,8 +2,9 @@
 
 import numpy as np
 import pytest
+from skorch.callbacks import EarlyStopping
 
-from cleanlab_pdiff import PDiffClassifier, _probes, make_noisy_labels
+from cleanlab_pdiff import PDiffClassifier, _probes, _retrain, make_noisy_labels
 
 #: A given rate (no probes), few epochs, unscaled features already near unit scale.
 SETTINGS = {"noise_rate": 0.2, "max_epochs": 6, "t_k": 2, "standardize": False, "lr": 1e-2}
@@ -20,12 +21,24 @@ def test_retrained_model_is_a_plain_fit_of_the_kept_rows(noisy):
     clf = PDiffClassifier(retrain=1.0, random_state=0, **SETTINGS).fit(X, y)
     np.testing.assert_array_equal(clf.retrained_on_, ~clf.label_issues_)
     kept = clf.retrained_on_
-    plain = PDiffClassifier(**{**SETTINGS, "noise_rate": 0.0}, random_state=0)
+    # Stopped by the loss of a tenth of the kept rows, held out; the best epoch's network.
+    stop = EarlyStopping("valid_loss", _retrain.PATIENCE, load_best=True)
+    plain = PDiffClassifier(
+        **{**SETTINGS, "noise_rate": 0.0}, validation_fraction=0.1, callbacks=[stop], random_state=0
+    )
     plain.fit(X[kept], y[kept])
     np.testing.assert_array_equal(clf.predict_proba(X), plain.predict_proba(X))
     # The run's own results stay: its history drops, the retraining's would not.
     assert clf.history_[-1, "drop_rate"] == pytest.approx(0.2)
     assert clf.net_.history[-1, "drop_rate"] == 0.0
+
+
+def test_retraining_stops_once_the_held_out_loss_has_not_fallen_for_patience_epochs(noisy):
+    X, y = noisy
+    clf = PDiffClassifier(retrain=1.0, random_state=0, **{**SETTINGS, "max_epochs": 60}).fit(X, y)
+    assert len(clf.history_) == 60  # the P-DIFF run trains to the end
+    losses = clf.net_.history[:, "valid_loss"]
+    assert len(losses) == int(np.argmin(losses)) + 1 + _retrain.PATIENCE < 60
 
 
 def test_the_factor_scales_the_rows_left_out(noisy):
