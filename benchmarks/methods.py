@@ -146,6 +146,9 @@ class NoisyData:
 class EpochTestAccuracy(Callback):
     """skorch callback: test accuracy at the end of each of the last ``last`` epochs.
 
+    A training that early stopping ends sooner (``retrain``'s) is evaluated once, after its
+    best epoch's network is restored.
+
     It reads the net's predictions in evaluation mode. Inside
     :class:`~cleanlab_pdiff.PDiffClassifier` it leaves training unchanged: the
     data loader's seed draw is undone when the next epoch restores the random
@@ -182,12 +185,18 @@ class EpochTestAccuracy(Callback):
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         """Evaluate when the epoch is among the last ``last``."""
-        epoch = len(net.history)
-        if epoch <= net.max_epochs - self.last:
-            return
+        if len(net.history) > net.max_epochs - self.last:
+            self._evaluate(net)
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        """Evaluate the final network once if early stopping ended training before then."""
+        if not self.accuracies_:
+            self._evaluate(net)
+
+    def _evaluate(self, net):
         start = time.perf_counter()
         predicted = net.predict_proba(self.X).argmax(axis=1)
-        self.epochs_.append(epoch)
+        self.epochs_.append(len(net.history))
         self.accuracies_.append(float(np.mean(predicted == self.y)))
         self.seconds_ += time.perf_counter() - start
 
