@@ -11,7 +11,8 @@ wrong ones the ranking misses (measured in ``docs/benchmarks.md``).
 The retraining holds out a share of the kept rows (``validation_fraction``, else 10%) and
 stops once their loss has not fallen for ``PATIENCE`` epochs, keeping the best epoch's
 network: on clean rows a network learns what it can in a few epochs on large data
-(10-15 on CIFAR-10 embeddings, against the 100 of the run) and in many on small data.
+(12-15 on CIFAR-10 embeddings, against the 100 of the run) and in many on small data.
+Fewer than ``FEWEST_TO_SPLIT`` kept rows train for ``max_epochs``, none held out.
 """
 
 import copy
@@ -29,6 +30,8 @@ MOST_LEFT_OUT = 0.8
 PATIENCE = 10
 #: Share of the kept rows held out to stop the retraining, unless ``validation_fraction``.
 HELD_OUT = 0.1
+#: Fewest kept rows from which a share is held out; fewer train for ``max_epochs``.
+FEWEST_TO_SPLIT = 10
 
 
 def retrain(estimator, X, labels, weight, quality, estimates, placement):
@@ -66,19 +69,21 @@ def retrain(estimator, X, labels, weight, quality, estimates, placement):
     else:
         left_out = estimator.retrain * noise_rate
     kept = ~issue_mask(quality, min(left_out, MOST_LEFT_OUT))
+    rows = np.flatnonzero(kept)  # read in place: a copy of X[kept] could be most of X
+    split = rows.size >= FEWEST_TO_SPLIT
     # A shallow copy: the user's callbacks (the same objects) see the retraining too.
     plain = copy.copy(estimator).set_params(
         noise_rate=0.0,
         probe_folds=0,
         retrain=None,
-        validation_fraction=validation_share(estimator) or HELD_OUT,
+        validation_fraction=(validation_share(estimator) or HELD_OUT) if split else None,
         early_stopping=False,
     )
     net = build_net(plain, data_shape(X), n_classes, device, accelerator, dtype, scaling)
-    # Before the user's callbacks: they see the best epoch's network when training ends.
-    stop = ("retrain_stop", EarlyStopping("valid_loss", PATIENCE, load_best=True))
-    own = len(net.callbacks) - len(estimator.callbacks or [])
-    net.set_params(callbacks=[*net.callbacks[:own], stop, *net.callbacks[own:]])
-    rows = np.flatnonzero(kept)  # read in place: a copy of X[kept] could be most of X
-    train_new_net(net, X, labels, weight, estimator.random_state, plain.validation_fraction, rows)
+    if split:
+        # Before the user's callbacks: they see the best epoch's network when training ends.
+        stop = ("retrain_stop", EarlyStopping("valid_loss", PATIENCE, load_best=True))
+        own = len(net.callbacks) - len(estimator.callbacks or [])
+        net.set_params(callbacks=[*net.callbacks[:own], stop, *net.callbacks[own:]])
+    train_new_net(net, X, labels, weight, estimator.random_state, validation_share(plain), rows)
     return net, kept

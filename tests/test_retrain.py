@@ -41,6 +41,15 @@ def test_retraining_stops_once_the_held_out_loss_has_not_fallen_for_patience_epo
     assert len(losses) == int(np.argmin(losses)) + 1 + _retrain.PATIENCE < 60
 
 
+def test_fewer_kept_rows_than_a_split_needs_train_them_all_for_max_epochs(noisy):
+    X, y = noisy
+    rows = np.flatnonzero(y == 0)[:6].tolist() + np.flatnonzero(y == 1)[:6].tolist()
+    clf = PDiffClassifier(retrain=2.0, random_state=0, **SETTINGS).fit(X[rows], y[rows])
+    assert clf.retrained_on_.sum() == 12 - round(0.4 * 12) < _retrain.FEWEST_TO_SPLIT
+    assert len(clf.net_.history) == SETTINGS["max_epochs"]
+    assert "valid_loss" not in clf.net_.history[-1]
+
+
 def test_the_factor_scales_the_rows_left_out(noisy):
     X, y = noisy
     clf = PDiffClassifier(retrain=2.0, random_state=0, **SETTINGS).fit(X, y)
