@@ -30,7 +30,7 @@ from skorch.utils import to_tensor
 from torch import distributed as dist
 
 from ._callback import CALLBACK_NAME, PDiffCallback, ValidAccuracy
-from .loader import RowSubset, as_rows, batch_loader
+from .loader import RowSubset, as_rows, batch_loader, training_batches
 from .loss import PDiffLoss
 from .networks import build_module
 
@@ -169,7 +169,9 @@ def build_net(estimator, data_shape, n_classes, device, accelerator, autocast_dt
     n_samples, *input_shape = data_shape
     n_processes = 1 if accelerator is None else accelerator.num_processes
     # Each process takes every n_processes-th batch: the window counts its own steps.
-    epoch_batches = math.ceil(math.ceil(n_samples / estimator.batch_size) / n_processes)
+    join_single = accelerator is None
+    batches = training_batches(n_samples, estimator.batch_size, join_single)
+    epoch_batches = math.ceil(batches / n_processes)
     if accelerator is None:
         net_class, placement = PDiffNet, {"device": str(device)}
         if not estimator.verbose:
@@ -206,6 +208,7 @@ def build_net(estimator, data_shape, n_classes, device, accelerator, autocast_dt
         batch_size=estimator.batch_size,
         iterator_train=batch_loader,
         iterator_train__shuffle=True,
+        iterator_train__join_single=join_single,
         iterator_train__augment=estimator.augment,
         **{f"iterator_train__{name}": value for name, value in loader.items()},
         iterator_valid=batch_loader,

@@ -157,7 +157,43 @@ def _take(y, index):
     return None if y is None else y[index]
 
 
-def batch_loader(dataset, batch_size, shuffle=False, scaling=None, augment=False, **kwargs):
+def training_batches(n_rows, batch_size, join_single=True):
+    """Return the number of batches in an epoch of ``n_rows`` (see :class:`JoinedBatches`)."""
+    n = -(-n_rows // batch_size)
+    return n - 1 if join_single and n > 1 and n_rows % batch_size == 1 else n
+
+
+class JoinedBatches(BatchSampler):
+    """Batches of ``batch_size`` rows, the last of which joins the one before if it has one row.
+
+    A training batch of one example breaks BatchNorm ("Expected more than 1 value per
+    channel when training"), which the 9-layer CNN has; leaving the row out would leave it
+    without a ``delta`` in that epoch. It happens once in ``batch_size`` data sizes, and the
+    held-out probes and the validation split each train on a size of their own.
+    """
+
+    def __init__(self, sampler, batch_size):
+        super().__init__(sampler, batch_size, drop_last=False)
+
+    def __iter__(self):
+        previous = None
+        for batch in super().__iter__():
+            if previous is not None and len(batch) == 1 < self.batch_size:
+                previous = previous + batch
+            else:
+                if previous is not None:
+                    yield previous
+                previous = batch
+        if previous is not None:
+            yield previous
+
+    def __len__(self):
+        return training_batches(len(self.sampler), self.batch_size)
+
+
+def batch_loader(
+    dataset, batch_size, shuffle=False, scaling=None, augment=False, join_single=False, **kwargs
+):
     """Return a DataLoader that indexes ``dataset`` once per batch, not once per row.
 
     skorch's default loader fetches and collates every row on its own, which
@@ -170,10 +206,15 @@ def batch_loader(dataset, batch_size, shuffle=False, scaling=None, augment=False
     A sparse ``X`` is made dense one batch at a time. ``scaling``, a
     ``(mean, scale)`` pair of arrays along axis 1 (features, or the channels
     of images), standardises each batch: ``(X - mean) / scale``; ``augment``
-    then crops and flips each image at random (training only).
+    then crops and flips each image at random (training only). ``join_single`` joins a last
+    batch of one row to the one before (:class:`JoinedBatches`; not under Accelerate, which
+    deals out whole batches and evens out the last ones itself).
     """
     rows = EpochShuffle(len(dataset)) if shuffle else SequentialSampler(dataset)
-    batches = BatchSampler(rows, batch_size, drop_last=False)
+    if join_single:
+        batches = JoinedBatches(rows, batch_size)
+    else:
+        batches = BatchSampler(rows, batch_size, drop_last=False)
     return DataLoader(
         _BatchFetch(dataset, scaling, augment),
         batch_sampler=batches,
