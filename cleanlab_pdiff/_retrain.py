@@ -71,6 +71,8 @@ def retrain(estimator, X, labels, weight, quality, estimates, placement):
     kept = ~issue_mask(quality, min(left_out, MOST_LEFT_OUT))
     rows = np.flatnonzero(kept)  # read in place: a copy of X[kept] could be most of X
     split = rows.size >= FEWEST_TO_SPLIT
+    # First among the user's callbacks: they see the best epoch's network when training ends.
+    stop = [("retrain_stop", EarlyStopping("valid_loss", PATIENCE, load_best=True))]
     # A shallow copy: the user's callbacks (the same objects) see the retraining too.
     plain = copy.copy(estimator).set_params(
         noise_rate=0.0,
@@ -78,12 +80,8 @@ def retrain(estimator, X, labels, weight, quality, estimates, placement):
         retrain=None,
         validation_fraction=(validation_share(estimator) or HELD_OUT) if split else None,
         early_stopping=False,
+        callbacks=[*(stop if split else []), *(estimator.callbacks or [])],
     )
     net = build_net(plain, data_shape(X), n_classes, device, accelerator, dtype, scaling)
-    if split:
-        # Before the user's callbacks: they see the best epoch's network when training ends.
-        stop = ("retrain_stop", EarlyStopping("valid_loss", PATIENCE, load_best=True))
-        own = len(net.callbacks) - len(estimator.callbacks or [])
-        net.set_params(callbacks=[*net.callbacks[:own], stop, *net.callbacks[own:]])
     train_new_net(net, X, labels, weight, estimator.random_state, validation_share(plain), rows)
     return net, kept

@@ -176,13 +176,13 @@ class JoinedBatches(BatchSampler):
         super().__init__(sampler, batch_size, drop_last=False)
 
     def __iter__(self):
-        previous = None
-        for batch in super().__iter__():
-            if previous is not None and len(batch) == 1 < self.batch_size:
-                previous = previous + batch
+        batches = super().__iter__()
+        previous = next(batches, None)
+        for batch in batches:
+            if len(batch) == 1 < self.batch_size:  # only the last batch can be short
+                previous += batch
             else:
-                if previous is not None:
-                    yield previous
+                yield previous
                 previous = batch
         if previous is not None:
             yield previous
