@@ -1,4 +1,4 @@
-"""The skorch callback of a P-DIFF run: per-epoch diagnostics, random state and safety."""
+"""The skorch callbacks of a P-DIFF run (diagnostics, random state, safety), and their list."""
 
 import atexit
 import functools
@@ -6,12 +6,18 @@ import math
 import time
 
 import torch
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, EarlyStopping
 
 from .histogram import BIN_WIDTH, saturation
 from .pdiff import is_synchronised
 
-__all__ = ["CALLBACK_NAME", "PDiffCallback", "ValidAccuracy"]
+__all__ = [
+    "CALLBACK_NAME",
+    "PDiffCallback",
+    "ValidAccuracy",
+    "training_callbacks",
+    "validation_share",
+]
 
 #: Name under which the P-DIFF callback is registered with the net.
 CALLBACK_NAME = "pdiff"
@@ -124,3 +130,37 @@ class ValidAccuracy(Callback):
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         if self.total_:
             net.history.record("valid_acc", self.correct_ / self.total_)
+
+
+def validation_share(estimator):
+    """Return the share of the rows held out for validation (0: none)."""
+    if estimator.validation_fraction is None:
+        return 0.1 if estimator.early_stopping else 0.0
+    return estimator.validation_fraction
+
+
+def training_callbacks(estimator):
+    """P-DIFF's callback, the validation ones, then the user's (checked for a split they need)."""
+    callbacks = [(CALLBACK_NAME, PDiffCallback())]
+    split = validation_share(estimator) > 0
+    if split:
+        callbacks.append(("valid_acc", ValidAccuracy()))
+        if estimator.early_stopping:
+            patience = 10 if estimator.early_stopping is True else estimator.early_stopping
+            callbacks.append(
+                (
+                    "early_stopping",
+                    EarlyStopping("valid_acc", patience, lower_is_better=False, load_best=True),
+                )
+            )
+    for callback in estimator.callbacks or []:
+        monitor = getattr(callback[1] if isinstance(callback, tuple) else callback, "monitor", "")
+        if not split and isinstance(monitor, str) and monitor.startswith("valid"):
+            raise ValueError(
+                f"a callback monitors {monitor!r}, which needs a validation split: set "
+                f"validation_fraction (e.g. 0.1), or early_stopping=True to stop when the "
+                f"validation accuracy stops rising."
+            )
+    # P-DIFF's first, so that its epoch-end state is in place before a user's Checkpoint
+    # saves the criterion.
+    return [*callbacks, *(estimator.callbacks or [])]

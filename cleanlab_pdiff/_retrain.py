@@ -20,8 +20,9 @@ import copy
 import numpy as np
 from skorch.callbacks import EarlyStopping
 
+from ._callback import validation_share
 from ._rows import data_shape
-from ._skorch import build_net, train_new_net, validation_share
+from ._skorch import build_net, train_new_net
 from .label_issues import issue_mask
 
 #: Most of the rows retraining may leave out.

@@ -23,13 +23,12 @@ import torch
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from skorch import NeuralNet
-from skorch.callbacks import EarlyStopping
 from skorch.helper import predefined_split
 from skorch.hf import AccelerateMixin
 from skorch.utils import to_tensor
 from torch import distributed as dist
 
-from ._callback import CALLBACK_NAME, PDiffCallback, ValidAccuracy
+from ._callback import training_callbacks
 from .loader import RowSubset, as_rows, batch_loader, training_batches
 from .loss import PDiffLoss
 from .networks import build_module
@@ -87,40 +86,6 @@ def running(net, seed=None):
         torch.set_num_threads(threads)
 
 
-def validation_share(estimator):
-    """Return the share of the rows held out for validation (0: none)."""
-    if estimator.validation_fraction is None:
-        return 0.1 if estimator.early_stopping else 0.0
-    return estimator.validation_fraction
-
-
-def _training_callbacks(estimator):
-    """P-DIFF's callback, the validation ones, then the user's (checked for a split they need)."""
-    callbacks = [(CALLBACK_NAME, PDiffCallback())]
-    split = validation_share(estimator) > 0
-    if split:
-        callbacks.append(("valid_acc", ValidAccuracy()))
-        if estimator.early_stopping:
-            patience = 10 if estimator.early_stopping is True else estimator.early_stopping
-            callbacks.append(
-                (
-                    "early_stopping",
-                    EarlyStopping("valid_acc", patience, lower_is_better=False, load_best=True),
-                )
-            )
-    for callback in estimator.callbacks or []:
-        monitor = getattr(callback[1] if isinstance(callback, tuple) else callback, "monitor", "")
-        if not split and isinstance(monitor, str) and monitor.startswith("valid"):
-            raise ValueError(
-                f"a callback monitors {monitor!r}, which needs a validation split: set "
-                f"validation_fraction (e.g. 0.1), or early_stopping=True to stop when the "
-                f"validation accuracy stops rising."
-            )
-    # P-DIFF's first, so that its epoch-end state is in place before a user's Checkpoint
-    # saves the criterion.
-    return [*callbacks, *(estimator.callbacks or [])]
-
-
 def _warn_if_the_ramp_cannot_end(estimator):
     rate, t_k = estimator.noise_rate, estimator.t_k
     dropping = isinstance(rate, str) or (isinstance(rate, numbers.Real) and rate > 0)
@@ -167,11 +132,6 @@ def build_net(estimator, data_shape, n_classes, device, accelerator, autocast_dt
     """
     _warn_if_the_ramp_cannot_end(estimator)
     n_samples, *input_shape = data_shape
-    n_processes = 1 if accelerator is None else accelerator.num_processes
-    # Each process takes every n_processes-th batch: the window counts its own steps.
-    join_single = accelerator is None
-    batches = training_batches(n_samples, estimator.batch_size, join_single)
-    epoch_batches = math.ceil(batches / n_processes)
     if accelerator is None:
         net_class, placement = PDiffNet, {"device": str(device)}
         if not estimator.verbose:
@@ -198,7 +158,7 @@ def build_net(estimator, data_shape, n_classes, device, accelerator, autocast_dt
         criterion__t_k=estimator.t_k,
         criterion__zeta=estimator.zeta,
         criterion__n_classes=n_classes if estimator.per_class else None,
-        criterion__epoch_batches=epoch_batches,
+        criterion__epoch_batches=_epoch_batches(n_samples, estimator.batch_size, accelerator),
         criterion__n_samples=n_samples,
         predict_nonlinearity=softmax,
         optimizer=estimator.optimizer,
@@ -208,13 +168,13 @@ def build_net(estimator, data_shape, n_classes, device, accelerator, autocast_dt
         batch_size=estimator.batch_size,
         iterator_train=batch_loader,
         iterator_train__shuffle=True,
-        iterator_train__join_single=join_single,
+        iterator_train__join_single=accelerator is None,
         iterator_train__augment=estimator.augment,
         **{f"iterator_train__{name}": value for name, value in loader.items()},
         iterator_valid=batch_loader,
         **{f"iterator_valid__{name}": value for name, value in loader.items()},
         train_split=None,
-        callbacks=_training_callbacks(estimator),
+        callbacks=training_callbacks(estimator),
         autocast_dtype=autocast_dtype,
         n_threads=estimator.n_threads,
         verbose=estimator.verbose,
@@ -222,12 +182,21 @@ def build_net(estimator, data_shape, n_classes, device, accelerator, autocast_dt
     )
 
 
+def _epoch_batches(n_rows, batch_size, accelerator):
+    """Return the batches each process trains on in an epoch of ``n_rows``: the window's cap."""
+    n_processes = 1 if accelerator is None else accelerator.num_processes
+    # Each process takes every n_processes-th batch: the window counts its own steps. A
+    # last batch of one row joins the one before it, except under Accelerate.
+    return math.ceil(training_batches(n_rows, batch_size, accelerator is None) / n_processes)
+
+
 def train_new_net(net, X, labels, weight, random_state, validation=0.0, rows=None):
     """Initialise and train ``net`` on ``X`` under generators seeded from ``random_state``.
 
     The network trains on the rows ``rows`` of ``X`` (default: all), read in
     place. A ``validation`` share of them (stratified) is held out to score each
-    epoch. Each row keeps its number in ``X``.
+    epoch. Each row keeps its number in ``X``; the P-DIFF window is capped at an
+    epoch of the rows it trains on.
     """
     seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
     rows = np.arange(labels.shape[0]) if rows is None else rows
@@ -238,8 +207,10 @@ def train_new_net(net, X, labels, weight, random_state, validation=0.0, rows=Non
             rows, test_size=validation, stratify=stratify, random_state=seed
         )
         net.set_params(train_split=predefined_split(_rows_of(X, labels, weight, held)))
+    accelerator = net.accelerator if isinstance(net, AcceleratedPDiffNet) else None
+    net.set_params(criterion__epoch_batches=_epoch_batches(len(rows), net.batch_size, accelerator))
     train = _rows_of(X, labels, weight, rows)
-    if isinstance(net, AcceleratedPDiffNet):
+    if accelerator is not None:
         # Process 0's initial weights reach the others when the module is wrapped and the
         # shuffling seed is shared; dropout is drawn independently by each process.
         seed += net.accelerator.process_index

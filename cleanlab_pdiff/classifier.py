@@ -4,18 +4,12 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ._callback import validation_share
 from ._probes import fitted_noise_rate, held_out_noise_rate
 from ._retrain import retrain
 from ._rows import data_shape
 from ._scaling import feature_moments
-from ._skorch import (
-    build_net,
-    check_continuable,
-    continue_training,
-    predict_proba,
-    train_new_net,
-    validation_share,
-)
+from ._skorch import build_net, check_continuable, continue_training, predict_proba, train_new_net
 from ._validation import check_hyperparameters, encode_targets, validate_input
 from .label_issues import LabelIssuesMixin, issue_mask
 

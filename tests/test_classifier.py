@@ -314,6 +314,13 @@ def test_window_is_capped_at_one_epoch_of_batches(n_samples, batch_size, window,
     assert clf.window_ == expected
 
 
+def test_window_is_capped_at_an_epoch_of_the_rows_left_for_training():
+    X, y = make_classification(n_samples=100, n_features=4, random_state=0)
+    params = {**FAST, "window": 100, "batch_size": 10, "max_epochs": 1}
+    clf = PDiffClassifier(small_mlp, validation_fraction=0.5, **params).fit(X, y)
+    assert clf.window_ == 5  # 50 training rows in batches of 10, not the 100 rows' 10 batches
+
+
 # Behaviour ----------------------------------------------------------------------------------------
 
 
