@@ -58,7 +58,8 @@ def test_standardize_off_keeps_the_features_as_they_are(three_classes_200x8):
 def test_images_are_standardised_per_channel():
     rng = np.random.default_rng(0)
     X = rng.random((8, 3, 28, 28)).astype(np.float32) * np.array([1, 10, 100])[:, None, None]
-    clf = PDiffClassifier(max_epochs=1, random_state=0, device="cpu").fit(X, np.arange(8) % 2)
+    params = {"max_epochs": 1, "noise_rate": 0.0, "random_state": 0, "device": "cpu"}
+    clf = PDiffClassifier(**params).fit(X, np.arange(8) % 2)
     np.testing.assert_allclose(clf.mean_, X.mean(axis=(0, 2, 3)), rtol=1e-5)
     assert clf.scale_.shape == (3,)
 

@@ -107,7 +107,7 @@ def test_plain_training_flags_nothing(digits_600_flipped30):
 
 def test_find_label_issues_cuts_at_the_noise_rate(digits_600_flipped30):
     X, y_noisy, flipped = digits_600_flipped30
-    clf = PDiffClassifier(max_epochs=40, random_state=0)
+    clf = PDiffClassifier(max_epochs=25, random_state=0)  # past the ramp (t_k=20)
     mask = clf.find_label_issues(X, y_noisy)
     assert mask.dtype == bool and mask.shape == (len(y_noisy),)
     assert mask.sum() == round(clf.noise_rate_ * len(y_noisy))
@@ -178,33 +178,32 @@ def test_clean_learning_with_pdiff(digits_600_flipped30):
     assert len(issues) == len(y_noisy)
 
 
-def test_cross_val_predict_feeds_cleanlab_filter(digits_600_flipped30):
-    X, y_noisy, flipped = digits_600_flipped30
-    pred_probs = cross_val_predict(
+@pytest.fixture(scope="module")
+def cv_pred_probs(digits_600_flipped30):
+    """3-fold ``cross_val_predict`` probabilities of P-DIFF on ``digits_600_flipped30``."""
+    X, y_noisy, _ = digits_600_flipped30
+    return cross_val_predict(
         PDiffClassifier(max_epochs=20, probe_folds=0, random_state=0),
         X,
         y_noisy,
         cv=StratifiedKFold(3, shuffle=True, random_state=0),
         method="predict_proba",
     )
-    mask = find_label_issues(y_noisy, pred_probs)
+
+
+def test_cross_val_predict_feeds_cleanlab_filter(digits_600_flipped30, cv_pred_probs):
+    _, y_noisy, flipped = digits_600_flipped30
+    mask = find_label_issues(y_noisy, cv_pred_probs)
     assert f1_score(flipped, mask) > 0.7
 
 
 # cleanlab 2.9's label check calls DataFrame.rename(inplace=True), which pandas 3.1
 # deprecates; the suite turns deprecations into errors, which Datalab would swallow.
 @pytest.mark.filterwarnings("ignore:The inplace keyword:DeprecationWarning")
-def test_datalab_with_pdiff_pred_probs(digits_600_flipped30):
+def test_datalab_with_pdiff_pred_probs(digits_600_flipped30, cv_pred_probs):
     X, y_noisy, flipped = digits_600_flipped30
-    pred_probs = cross_val_predict(
-        PDiffClassifier(max_epochs=20, probe_folds=0, random_state=0),
-        X,
-        y_noisy,
-        cv=3,
-        method="predict_proba",
-    )
     lab = Datalab(data={"label": y_noisy}, label_name="label", verbosity=0)
-    lab.find_issues(pred_probs=pred_probs, features=X)
+    lab.find_issues(pred_probs=cv_pred_probs, features=X)
     found = lab.get_issues("label")["is_label_issue"].to_numpy()
     assert f1_score(flipped, found) > 0.7
     assert "outlier" in set(lab.get_issue_summary()["issue_type"])

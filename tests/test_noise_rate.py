@@ -95,18 +95,26 @@ def digits_flipped30():
     return X[:900], y[:900], make_noisy_labels(y[:900], 0.3, random_state=0)
 
 
-def test_the_held_out_estimate_counts_synthetic_noise(digits_flipped30):
+@pytest.fixture(scope="module")
+def probed_25_epochs(digits_flipped30):
+    """A default fit (held-out probes) of 25 epochs on ``digits_flipped30``."""
     X, _, y_noisy = digits_flipped30
-    clf = PDiffClassifier(max_epochs=25, random_state=0).fit(X, y_noisy)
+    return PDiffClassifier(max_epochs=25, random_state=0).fit(X, y_noisy)
+
+
+def test_the_held_out_estimate_counts_synthetic_noise(digits_flipped30, probed_25_epochs):
+    _, _, y_noisy = digits_flipped30
+    clf = probed_25_epochs
     assert clf.noise_rate_ == pytest.approx(0.3, abs=0.05)
     assert clf.label_issues_.sum() == round(clf.noise_rate_ * len(y_noisy))
 
 
-def test_probe_folds_zero_reports_the_online_estimate(digits_flipped30):
+def test_probe_folds_zero_reports_the_online_estimate(digits_flipped30, probed_25_epochs):
     X, _, y_noisy = digits_flipped30
     clf = PDiffClassifier(probe_folds=0, max_epochs=25, random_state=0).fit(X, y_noisy)
     assert clf.noise_rate_ == pytest.approx(clf.history_[-1, "drop_rate"])
-    probed = PDiffClassifier(probe_folds=3, max_epochs=25, random_state=0).fit(X, y_noisy)
+    probed = probed_25_epochs
+    assert probed.probe_folds == 3
     # The probes only estimate: training is the same.
     np.testing.assert_array_equal(probed.predict_proba(X), clf.predict_proba(X))
     assert probed.noise_rate_ != clf.noise_rate_
