@@ -1,8 +1,6 @@
 """``python -m cleanlab_pdiff``: the ``cleanlab-pdiff`` command line."""
 
-import sys
-
-from .cli import main
+from .cli import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -13,6 +13,8 @@ Everything heavy (pandas, torch) is imported only to run a command, so that
 """
 
 import argparse
+import gc
+import sys
 
 from . import __version__, _cli_images
 from ._find_issues import find_issues
@@ -217,6 +219,18 @@ def main(argv=None):
         return fail(exc, status=2)
     except KeyboardInterrupt:
         return fail("interrupted", status=130)
+
+
+def run():
+    """Exit with :func:`main`'s status: the console script and ``python -m cleanlab_pdiff``.
+
+    At exit the interpreter's last garbage collection would walk torch's and
+    scikit-learn's objects for about a second; every output is written and closed by
+    then, so the objects left are frozen out of it.
+    """
+    status = main()
+    gc.freeze()
+    sys.exit(status)
 
 
 def _demo(args):

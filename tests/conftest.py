@@ -8,19 +8,26 @@ tests/test_cli_fuzz.py tests/test_properties.py`` (each run draws anew: repeat i
 more), and pin whatever it finds as an ``@example``.
 """
 
+import atexit
+import gc
 import os
 
 import pytest
 
 
 def pytest_configure(config):
-    """Load the Hypothesis profile where tests run.
+    """Load the Hypothesis profile where tests run, and skip their exit's last collection.
 
     xdist's controller runs no test, and it starts the workers only once it is configured:
     it imports neither Hypothesis nor (see below) torch and scikit-learn, which take seconds.
+    A process that ran the tests spends about a second of its exit in the interpreter's
+    final garbage collection over torch's and scikit-learn's objects, and the run waits for
+    it: once pytest is done (it has collected and reported unraisable exceptions), the
+    objects left are frozen out of that collection.
     """
     if not hasattr(config, "workerinput") and config.option.dist != "no":
         return
+    atexit.register(gc.freeze)
     from hypothesis import settings
 
     settings.register_profile("default", derandomize=True, database=None, print_blob=True)

@@ -6,6 +6,7 @@ in-process run of the same command.
 """
 
 import contextlib
+import gc
 import io
 import os
 import re
@@ -245,7 +246,10 @@ def test_installed_script_gives_the_in_process_result(good):
 def test_python_dash_m_runs_the_same_command_line(tmp_path, monkeypatch):
     def run_module(argv):
         monkeypatch.setattr(sys, "argv", ["cleanlab_pdiff", *argv])
-        runpy.run_module("cleanlab_pdiff", run_name="__main__", alter_sys=True)
+        try:
+            runpy.run_module("cleanlab_pdiff", run_name="__main__", alter_sys=True)
+        finally:
+            gc.unfreeze()  # run() freezes the objects left for a quick exit; this process goes on
 
     result = run_in_process(
         "find-issues", "missing.csv", "--label-column", "y", cwd=tmp_path, main=run_module
