@@ -213,7 +213,7 @@ def train_new_net(net, X, labels, weight, random_state, validation=0.0, rows=Non
     if accelerator is not None:
         # Process 0's initial weights reach the others when the module is wrapped and the
         # shuffling seed is shared; dropout is drawn independently by each process.
-        seed += net.accelerator.process_index
+        seed += accelerator.process_index
     with running(net, seed):
         net.fit(train, None)
 
