@@ -1,19 +1,46 @@
-"""The scikit-learn estimator: a thin facade over a private skorch net."""
+"""The scikit-learn estimator: a thin facade over a private skorch net.
 
+A fit flows through :mod:`cleanlab_pdiff._fit`: the hyper-parameters are checked by
+the table above ``__init__``, ``X`` is wrapped once (``validation``), the labels and
+weights are encoded (``targets``), held-out probes estimate the noise rate (``probes``),
+the skorch net trains with P-DIFF (``training``, ``net``, ``callbacks``) and, with
+``retrain``, a second network trains on the rows the run keeps (``retrain``).
+"""
+
+import numbers
+
+import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._callback import validation_share
-from ._probes import fitted_noise_rate, held_out_noise_rate
-from ._retrain import retrain
-from ._rows import data_shape
-from ._scaling import feature_moments
-from ._skorch import build_net, check_continuable, continue_training, predict_proba, train_new_net
-from ._validation import check_hyperparameters, encode_targets, validate_input
-from .label_issues import LabelIssuesMixin, issue_mask
+from ._fit.inputs import RowSubset
+from ._fit.net import AcceleratedPDiffNet
+from ._fit.placement import is_accelerator, is_device, resolve_placement
+from ._fit.probes import fitted_noise_rate, held_out_noise_rate
+from ._fit.retrain import retrain
+from ._fit.scaling import feature_moments
+from ._fit.targets import TrainingData, encode_targets
+from ._fit.training import (
+    NetSetup,
+    build_net,
+    continue_training,
+    predict_proba,
+    train_new_net,
+    validation_share,
+)
+from ._fit.validation import validate_input
+from ._params import Param, check_params
+from ._warnings import warn
+from .label_issues import LabelIssuesMixin
+from .noise_rate import issue_mask
+from .pdiff import PARAMETERS as PDIFF
 
 __all__ = ["PDiffClassifier"]
+
+
+def _is_random_state(value):
+    return value is None or isinstance(value, (numbers.Integral, np.random.RandomState))
 
 
 class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
@@ -141,6 +168,47 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
     True
     """
 
+    #: Each hyper-parameter's kind and range, checked once at the start of ``fit``
+    #: (``_params.check_params``); P-DIFF's own come from :data:`cleanlab_pdiff.pdiff.PARAMETERS`.
+    #: What depends on the machine (CUDA, bfloat16, the accelerator's precision) is checked
+    #: when the placement is resolved (``_fit.placement``), the classes of ``class_weight``
+    #: against ``y``.
+    _parameter_table = {
+        "module": Param(
+            callable,
+            options=(None,),
+            what="a torch.nn.Module or a callable (n_features, n_classes) -> nn.Module",
+        ),
+        "noise_rate": PDIFF["noise_rate"],
+        "probe_folds": Param(numbers.Integral, low=2, options=(0,)),
+        "retrain": Param(numbers.Real, low=1, options=(None, "auto")),
+        "t_k": PDIFF["t_k"],
+        "window": PDIFF["window"],
+        "zeta": PDIFF["zeta"],
+        "per_class": Param(bool),
+        "standardize": Param(bool),
+        "augment": Param(bool),
+        "class_weight": Param(dict, options=(None, "balanced"), what="a dict of class to weight"),
+        "max_epochs": Param(numbers.Integral, low=1),
+        "batch_size": Param(numbers.Integral, low=1),
+        "lr": Param(numbers.Real, low=0, low_open=True),
+        "optimizer": Param(callable, what="a torch optimizer class or callable"),
+        "weight_decay": Param(numbers.Real, low=0),
+        "validation_fraction": Param(
+            numbers.Real, 0, 1, low_open=True, high_open=True, options=(None,)
+        ),
+        "early_stopping": Param(numbers.Integral, low=1, options=(False, True)),
+        "device": Param(is_device, what="'auto', 'cpu', 'cuda', 'cuda:<index>' or a torch.device"),
+        "precision": Param(options=("float32", "bf16")),
+        "accelerator": Param(is_accelerator, options=(None,), what="an accelerate.Accelerator"),
+        "n_threads": Param(numbers.Integral, low=1, options=(None,)),
+        "num_workers": Param(numbers.Integral, low=0),
+        "pin_memory": Param(bool),
+        "callbacks": Param((list, tuple), options=(None,), what="a list of skorch callbacks"),
+        "random_state": Param(_is_random_state, what="an int or a numpy RandomState"),
+        "verbose": Param(numbers.Integral, low=0, options=(False, True)),
+    }
+
     def __init__(
         self,
         module=None,
@@ -246,7 +314,7 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
         """
         if not self.__sklearn_is_fitted__():
             return self._fit(X, y, sample_weight, classes=classes)
-        check_continuable(self, classes)  # before _fit, which forgets a fit that fails
+        self._check_continuable(classes)  # before _fit, which forgets a fit that fails
         return self._fit(X, y, sample_weight, classes=self.classes_, net=self.net_)
 
     def _fit(self, X, y, sample_weight, classes, net=None):
@@ -254,39 +322,40 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
         if fresh:
             self._forget_fit()
         try:
-            device, accelerator, dtype = check_hyperparameters(self.get_params())
-            X, y = validate_input(self, X, y, reset=fresh)
+            check_params(self.get_params(), self._parameter_table)
+            placement = resolve_placement(self.device, self.accelerator, self.precision)
+            inputs, y = validate_input(self, X, y, reset=fresh)
             classes, labels, weight = encode_targets(y, classes, sample_weight, self.class_weight)
         except Exception:
             if fresh:  # validate_data may have set n_features_in_: leave nothing behind
                 self._forget_fit()
             raise
+        data = TrainingData(inputs, labels, weight, classes.size)
         try:
             if fresh:
-                scaling = feature_moments(X) if self.standardize else None
-                held_out_rate, disagreement = held_out_noise_rate(
-                    self, X, labels, weight, classes.size, device, dtype, scaling
-                )
-                shape, n_classes = data_shape(X), classes.size
-                net = build_net(self, shape, n_classes, device, accelerator, dtype, scaling)
-                train_new_net(net, X, labels, weight, self.random_state, validation_share(self))
+                self._warn_if_the_ramp_cannot_end()
+                scaling = feature_moments(inputs) if self.standardize else None
+                setup = NetSetup(inputs.sample_shape, classes.size, placement, scaling)
+                held_out = held_out_noise_rate(self, data, setup)
+                net = build_net(self, setup, data.n_rows)
+                train_new_net(net, data, self.random_state, validation_share(self))
             else:
-                held_out_rate, disagreement = self._held_out_rate_, None
-                continue_training(net, X, labels, weight, epochs=self.max_epochs)
-            noise_rate = fitted_noise_rate(self.noise_rate, held_out_rate, net.criterion_)
+                held_out = self._held_out_
+                continue_training(
+                    net, data, self.max_epochs, self.random_state, validation_share(self)
+                )
+            noise_rate = fitted_noise_rate(self.noise_rate, held_out, net.criterion_)
             quality = net.criterion_.training_quality().cpu().numpy()
             model, kept = net, None
             if fresh and self.retrain is not None:
-                estimates = (noise_rate, disagreement)
-                placement = (classes.size, device, accelerator, dtype, scaling)
-                model, kept = retrain(self, X, labels, weight, quality, estimates, placement)
+                model, kept = retrain(self, data, setup, quality, noise_rate, held_out)
         except Exception:
             # The half-trained network can't be trusted: leave the estimator unfitted.
             self._forget_fit()
             raise
         self.classes_ = classes
-        self._input_shape_ = data_shape(X)[1:]
-        self._held_out_rate_ = held_out_rate
+        self._input_shape_ = inputs.sample_shape
+        self._held_out_ = held_out
         self.mean_, self.scale_ = net.iterator_valid__scaling or (None, None)
         self.net_, self.retrained_on_ = model, kept
         self.history_ = net.history
@@ -294,6 +363,39 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
         self.noise_rate_, self.training_label_quality_ = noise_rate, quality
         self.label_issues_ = issue_mask(quality, noise_rate)
         return self
+
+    def _warn_if_the_ramp_cannot_end(self):
+        dropping = isinstance(self.noise_rate, str) or self.noise_rate > 0
+        if dropping and self.max_epochs <= self.t_k:
+            # The last epoch trains with max_epochs - 1 completed epochs.
+            reached = (self.max_epochs - 1) / self.t_k
+            warn(
+                f"max_epochs={self.max_epochs} ends before P-DIFF's drop-rate ramp "
+                f"(t_k={self.t_k} epochs): the last epoch drops only {reached:.0%} of the "
+                f"noise rate. Raise max_epochs above t_k, or lower t_k."
+            )
+
+    def _check_continuable(self, classes):
+        """Raise unless ``partial_fit`` can continue this fit with ``classes``.
+
+        A data-parallel fit can't continue, nor a retrained one; ``classes``, if given,
+        must be the fitted ``classes_``.
+        """
+        if classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(
+                f"classes must equal classes_ {self.classes_.tolist()} once fitted, got "
+                f"{np.unique(classes).tolist()}."
+            )
+        if self.retrained_on_ is not None:
+            raise NotImplementedError(
+                "partial_fit can't continue a fit with retrain: the model is the retrained "
+                "network, the per-example results the P-DIFF run's. Fit again."
+            )
+        if isinstance(self.net_, AcceleratedPDiffNet) and self.net_.accelerator.num_processes > 1:
+            raise NotImplementedError(
+                "partial_fit can't continue a data-parallel fit: skorch unwraps the "
+                "distributed network after training. Fit again with more max_epochs."
+            )
 
     def _forget_fit(self):
         for name in [name for name in vars(self) if name.endswith("_")]:
@@ -312,8 +414,8 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
             Columns follow ``classes_``.
         """
         check_is_fitted(self)
-        X, _ = validate_input(self, X, reset=False)
-        return predict_proba(self.net_, X, self.classes_.size)
+        inputs, _ = validate_input(self, X, reset=False)
+        return predict_proba(self.net_, RowSubset(inputs), self.classes_.size)
 
     def predict(self, X):
         """Return the most probable class of each sample.

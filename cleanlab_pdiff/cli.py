@@ -16,9 +16,10 @@ import argparse
 import gc
 import sys
 
-from . import __version__, _cli_images
-from ._find_issues import find_issues
-from ._text import PROG, UsageError, fail, one_line
+from . import __version__
+from ._cli import folders
+from ._cli.find_issues import find_issues
+from ._cli.text import PROG, UsageError, fail, one_line
 
 __all__ = ["build_parser", "main"]
 
@@ -167,7 +168,7 @@ def build_parser():
         action="store_true",
         help="print nothing but errors (no progress bar, no summary)",
     )
-    _cli_images.add_arguments(find)
+    folders.add_arguments(find)
     find.set_defaults(run=find_issues)
 
     demo = commands.add_parser(

@@ -15,11 +15,12 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.utils import check_consistent_length, check_random_state
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import column_or_1d
-from torch.utils.data import Subset
+from torch.utils.data import Dataset, Subset
 
-from ._checks import Param, check_param
-from ._rows import is_dataset
-from ._validation import dataset_labels, encode_labels, validate_dataset
+from ._fit.targets import encode_labels
+from ._fit.validation import dataset_labels
+from ._params import Param, check_param
+from .noise_rate import issue_mask, lowest_quality
 
 __all__ = [
     "QUALITY_METHODS",
@@ -33,44 +34,6 @@ __all__ = [
 
 #: cleanlab's label-quality scoring methods.
 QUALITY_METHODS = ("normalized_margin", "self_confidence", "confidence_weighted_entropy")
-
-
-def lowest_quality(quality, rate):
-    """Return the indices of the ``round(rate * N)`` lowest ``quality`` scores, worst first.
-
-    Parameters
-    ----------
-    quality : ndarray of shape (N,)
-        Label-quality scores, lower = more likely wrong.
-    rate : float
-        Share of the examples to return, in [0, 1].
-
-    Returns
-    -------
-    indices : ndarray of int
-        Ties keep the examples' order.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> lowest_quality(np.array([0.9, 0.1, 0.5, 0.2]), 0.5).tolist()
-    [1, 3]
-    """
-    return np.argsort(quality, kind="stable")[: round(rate * quality.size)]
-
-
-def issue_mask(quality, rate):
-    """Return the boolean mask of the ``round(rate * N)`` examples of lowest ``quality``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> issue_mask(np.array([0.9, 0.1, 0.5, 0.2]), 0.5).tolist()
-    [False, True, False, True]
-    """
-    mask = np.zeros(quality.size, dtype=bool)
-    mask[lowest_quality(quality, rate)] = True
-    return mask
 
 
 def label_quality_scores(estimator, X, y=None, *, method="normalized_margin"):
@@ -95,7 +58,7 @@ def label_quality_scores(estimator, X, y=None, *, method="normalized_margin"):
     if method not in QUALITY_METHODS:
         raise ValueError(f"method must be one of {QUALITY_METHODS}, got {method!r}.")
     pred_probs = estimator.predict_proba(X)
-    y = column_or_1d(dataset_labels(X, y) if is_dataset(X) else y)
+    y = dataset_labels(X, y) if isinstance(X, Dataset) else column_or_1d(y)
     if y.shape[0] != pred_probs.shape[0]:
         raise ValueError(f"X has {pred_probs.shape[0]} samples but y has {y.shape[0]}.")
     labels = encode_labels(y, estimator.classes_)
@@ -134,8 +97,8 @@ def cross_val_pred_probs(estimator, X, y=None, *, cv=5, n_jobs=None):
         Each example's probabilities from the fold that did not train on it.
     """
     _check_n_jobs(n_jobs)
-    if is_dataset(X):
-        X, y = validate_dataset(estimator, X, y, reset=False)
+    if isinstance(X, Dataset):
+        y = dataset_labels(X, y)
     else:
         check_consistent_length(X, y)
     labels = np.unique(column_or_1d(y), return_inverse=True)[1]
@@ -143,7 +106,7 @@ def cross_val_pred_probs(estimator, X, y=None, *, cv=5, n_jobs=None):
         seed = check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max)
         cv = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
     estimator = clone(estimator).set_params(probe_folds=0)
-    if not is_dataset(X):
+    if not isinstance(X, Dataset):
         pred_probs = cross_val_predict(
             estimator, X, labels, cv=cv, method="predict_proba", n_jobs=n_jobs
         )

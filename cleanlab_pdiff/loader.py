@@ -9,7 +9,6 @@ import numpy as np
 import torch
 from scipy import sparse
 from skorch.dataset import Dataset as SkorchDataset
-from skorch.utils import multi_indexing
 from torch import distributed as dist
 from torch.utils.data import (
     BatchSampler,
@@ -20,8 +19,8 @@ from torch.utils.data import (
     default_convert,
 )
 
-from ._rows import RowReader, data_shape, is_dataset
-from ._scaling import standardise
+from ._fit.inputs import RowSubset, wrap
+from ._fit.scaling import standardise
 from .augment import random_crop_flip
 from .pdiff import is_synchronised
 
@@ -63,36 +62,6 @@ class EpochShuffle(Sampler):
         yield from torch.randperm(self.n, generator=generator).tolist()
 
 
-class RowSubset(SkorchDataset):
-    """The rows ``rows`` of ``X`` with their targets ``y``, without copying ``X``.
-
-    ``X`` is an array, a sparse matrix or a map-style torch Dataset. ``y``
-    (arrays or a dict of arrays) holds one entry per row of ``rows``, in its
-    order; item ``i`` is ``X[rows[i]]`` with ``y[i]``.
-    """
-
-    def __init__(self, X, y, rows):
-        super().__init__(X, y, length=len(rows))
-        self.rows = np.asarray(rows)
-        self.sample_shape = data_shape(X)[1:]
-
-    @property
-    def shape(self):
-        """Shape of the subset, as of an array of its rows."""
-        return (len(self.rows), *self.sample_shape)
-
-    def __getitem__(self, i):
-        if is_dataset(self.X):
-            return self.transform(self.X[int(self.rows[i])], multi_indexing(self.y, i, None))
-        Xi = multi_indexing(self.X, self.rows[i], self.X_indexing)
-        return self.transform(Xi, multi_indexing(self.y, i, self.y_indexing))
-
-
-def as_rows(X, y=None):
-    """Return ``X`` as a skorch Dataset of its rows (``X`` itself if it is one)."""
-    return X if isinstance(X, SkorchDataset) else RowSubset(X, y, np.arange(data_shape(X)[0]))
-
-
 class _BatchFetch(Dataset):
     """``dataset`` with ``__getitems__``: the DataLoader fetches a batch with one index.
 
@@ -100,16 +69,26 @@ class _BatchFetch(Dataset):
     samples stacked) and become float32 a batch at a time: ``scaling``, a
     ``(mean, scale)`` pair, standardises each batch on the way, then ``augment``
     crops and flips images (:func:`~cleanlab_pdiff.augment.random_crop_flip`).
+    ``dataset`` is a :class:`~cleanlab_pdiff._fit.inputs.RowSubset`, a skorch Dataset of
+    arrays (its ``X`` wrapped here, once), or any Dataset (read item by item, unscaled).
     """
 
     def __init__(self, dataset, scaling=None, augment=False):
         self.dataset = dataset
         self.scaling = scaling
         self.augment = augment
-        readable = isinstance(dataset, SkorchDataset) and _are_arrays(dataset.y)
-        readable = readable and (_is_array(dataset.X) or sparse.issparse(dataset.X))
-        readable = readable or isinstance(dataset, RowSubset)
-        self.read = RowReader(dataset.X, data_shape(dataset.X)[1:]) if readable else None
+        if isinstance(dataset, RowSubset):
+            self.inputs, self.rows, self.y = dataset.inputs, dataset.rows, dataset.y
+            self.transform = _with_placeholder
+        elif (
+            isinstance(dataset, SkorchDataset)
+            and _are_arrays(dataset.y)
+            and (_is_array(dataset.X) or sparse.issparse(dataset.X))
+        ):
+            self.inputs, self.rows, self.y = wrap(dataset.X), None, dataset.y
+            self.transform = dataset.transform  # a subclass's, batch by batch
+        else:
+            self.inputs = None
 
     def __len__(self):
         return len(self.dataset)
@@ -118,25 +97,29 @@ class _BatchFetch(Dataset):
         return self.dataset[index]
 
     def __getitems__(self, indices):
-        data = self.dataset
-        if self.read is not None:
-            # What skorch's Dataset does, with a NumPy index: skorch would turn it into a
-            # list of ints, which scikit-learn's indexing then checks one int at a time
-            # (about 80 us a batch of 128, half of P-DIFF's own cost per step).
-            index = np.asarray(indices)
-            X = self.read(index if not isinstance(data, RowSubset) else data.rows[index])
-            if sparse.issparse(X):
-                X = X.toarray()
-            if self.scaling is not None:
-                X = standardise(X, *self.scaling)
-            # Standardised in the data's own precision, then float32 for the network.
-            X = X.astype(np.float32, copy=False)
-            if self.augment:
-                X = random_crop_flip(X)
-            return data.transform(X, _take(data.y, index))
-        if self.scaling is not None or self.augment:
-            raise TypeError("scaling and augment need a skorch Dataset of arrays or of rows.")
-        return data[indices]
+        if self.inputs is None:
+            if self.scaling is not None or self.augment:
+                raise TypeError("scaling and augment need a skorch Dataset of arrays or of rows.")
+            return self.dataset[indices]
+        # A NumPy index: skorch's Dataset would turn it into a list of ints, which
+        # scikit-learn's indexing then checks one int at a time (about 80 us a batch of
+        # 128, half of P-DIFF's own cost per step).
+        index = np.asarray(indices)
+        X = self.inputs.read(index if self.rows is None else self.rows[index])
+        if sparse.issparse(X):
+            X = X.toarray()
+        if self.scaling is not None:
+            X = standardise(X, *self.scaling)
+        # Standardised in the data's own precision, then float32 for the network.
+        X = X.astype(np.float32, copy=False)
+        if self.augment:
+            X = random_crop_flip(X)
+        return self.transform(X, _take(self.y, index))
+
+
+def _with_placeholder(X, y):
+    # The DataLoader can't carry None: skorch's placeholder for "no targets".
+    return X, torch.Tensor([0]) if y is None else y
 
 
 def _is_array(data):

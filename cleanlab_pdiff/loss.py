@@ -14,7 +14,7 @@ from torch import distributed as dist
 from torch import nn
 from torch.nn import functional as F
 
-from ._checks import Param, check_params
+from ._params import Param, check_params
 from .pdiff import PDiff, is_synchronised, probability_difference
 
 __all__ = ["PDiffLoss"]

@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import column_or_1d
 
-from ._checks import Param, check_param
+from ._params import Param, check_param
 
 __all__ = ["make_noisy_labels"]
 

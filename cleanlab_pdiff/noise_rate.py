@@ -1,4 +1,6 @@
-"""The share of wrong labels, estimated from out-of-sample probabilities: pure NumPy.
+"""The share of wrong labels: estimated from out-of-sample probabilities, and flagged.
+
+Pure NumPy. :func:`issue_mask` flags the examples of lowest label quality at a noise rate.
 
 :func:`anchor_noise_rate` looks at the examples a held-out network finds most
 typical of each class (its "anchors", Patrini et al. 2017; Liu and Tao 2016) and
@@ -14,7 +16,7 @@ its errors as label noise.
 
 import numpy as np
 
-__all__ = ["anchor_noise_rate"]
+__all__ = ["anchor_noise_rate", "issue_mask", "lowest_quality"]
 
 
 def anchor_noise_rate(labels, pred_probs, *, share=0.3):
@@ -73,3 +75,41 @@ def _compute_anchor_noise_rate(labels, pred_probs, share):
         wrong += int(np.count_nonzero(labels[top] != k))
         anchors += n_anchors
     return wrong / anchors if anchors else 0.0
+
+
+def lowest_quality(quality, rate):
+    """Return the indices of the ``round(rate * N)`` lowest ``quality`` scores, worst first.
+
+    Parameters
+    ----------
+    quality : ndarray of shape (N,)
+        Label-quality scores, lower = more likely wrong.
+    rate : float
+        Share of the examples to return, in [0, 1].
+
+    Returns
+    -------
+    indices : ndarray of int
+        Ties keep the examples' order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lowest_quality(np.array([0.9, 0.1, 0.5, 0.2]), 0.5).tolist()
+    [1, 3]
+    """
+    return np.argsort(quality, kind="stable")[: round(rate * quality.size)]
+
+
+def issue_mask(quality, rate):
+    """Return the boolean mask of the ``round(rate * N)`` examples of lowest ``quality``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> issue_mask(np.array([0.9, 0.1, 0.5, 0.2]), 0.5).tolist()
+    [False, True, False, True]
+    """
+    mask = np.zeros(quality.size, dtype=bool)
+    mask[lowest_quality(quality, rate)] = True
+    return mask

@@ -21,7 +21,7 @@ import torch
 from torch import distributed as dist
 from torch import nn
 
-from ._checks import Param, check_params
+from ._params import Param, check_params
 from .histogram import N_BINS, cdf, cdf_threshold, delta_bin, mass, saturation, value_bin
 
 __all__ = [

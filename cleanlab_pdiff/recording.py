@@ -9,7 +9,6 @@ compute ``training_label_quality_``. Pass a :class:`DeltaRecorder` in
 import numpy as np
 import torch
 from skorch.callbacks import Callback
-from skorch.dataset import Dataset as SkorchDataset
 
 __all__ = ["DeltaRecorder", "find_delta_recorder"]
 
@@ -70,8 +69,8 @@ class DeltaRecorder(Callback):
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         """Keep the training rows' given labels; restart if their number changed."""
-        if y is None and isinstance(X, SkorchDataset):  # the estimator's rows carry them
-            y = X.y
+        if y is None:  # the estimator's rows (a Dataset of rows and targets) carry them
+            y = getattr(X, "y", None)
         labels = y.get("label") if isinstance(y, dict) else None
         if labels is None:
             return

@@ -9,8 +9,9 @@ from sklearn.model_selection import StratifiedKFold
 from torch import nn
 from torch.utils.data import Dataset, IterableDataset, TensorDataset
 
-from cleanlab_pdiff import PDiffClassifier, _rows
-from cleanlab_pdiff._validation import validate_input
+from cleanlab_pdiff import PDiffClassifier
+from cleanlab_pdiff._fit import inputs as _inputs
+from cleanlab_pdiff._fit.validation import validate_input
 from cleanlab_pdiff.augment import random_crop_flip
 from cleanlab_pdiff.label_issues import cross_val_pred_probs
 
@@ -174,7 +175,7 @@ def test_uint8_images_stay_uint8_and_train_as_their_float_values(images_3x8x8):
     X, y = images_3x8x8
     pixels = (X * 150).astype(np.uint8)
     checked, _ = validate_input(PDiffClassifier(), pixels, y, reset=True)
-    assert checked.dtype == np.uint8 and np.shares_memory(checked, pixels)
+    assert checked.dtype == np.uint8 and np.shares_memory(checked.data, pixels)
     params = {**FAST, "module": tiny_cnn, "noise_rate": 0.1}
     from_uint8 = PDiffClassifier(**params).fit(pixels, y)
     from_float = PDiffClassifier(**params).fit(pixels.astype(np.float32), y)
@@ -203,12 +204,12 @@ def test_reading_a_memory_mapped_file_hands_its_pages_back(tmp_path, monkeypatch
     data.flush()
     del data
     X = np.memmap(path, dtype=np.uint8, mode="r", shape=(4096, 3, 32, 32))
-    checked, _ = validate_input(PDiffClassifier(), X, np.arange(4096) % 2, reset=True)
-    assert _rows.file_mapping(checked) is X.base  # the file is still behind the checked X
-    monkeypatch.setattr(_rows, "RELEASE_BYTES", 2**20)
+    monkeypatch.setattr(_inputs, "RELEASE_BYTES", 2**20)
     if not release:
-        monkeypatch.setattr(_rows, "file_mapping", lambda X: None)
-    read = _rows.RowReader(checked, checked.shape[1:])
+        monkeypatch.setattr(_inputs, "file_mapping", lambda X: None)
+    checked, _ = validate_input(PDiffClassifier(), X, np.arange(4096) % 2, reset=True)
+    assert _inputs.file_mapping(checked.data) is (X.base if release else None)
+    read = checked.read
     order = np.random.RandomState(0).permutation(4096)
     total = sum(int(read(rows).sum()) for rows in np.array_split(order, 64))
     assert total == X.size
@@ -219,11 +220,12 @@ def test_reading_a_memory_mapped_file_hands_its_pages_back(tmp_path, monkeypatch
 def test_a_copy_on_write_map_keeps_its_pages(tmp_path):
     path = tmp_path / "x.f32"
     np.memmap(path, dtype=np.float32, mode="w+", shape=(10, 4)).flush()
-    assert _rows.file_mapping(np.memmap(path, dtype=np.float32, mode="c", shape=(10, 4))) is None
+    assert _inputs.file_mapping(np.memmap(path, dtype=np.float32, mode="c", shape=(10, 4))) is None
     assert (
-        _rows.file_mapping(np.memmap(path, dtype=np.float32, mode="r+", shape=(10, 4))) is not None
+        _inputs.file_mapping(np.memmap(path, dtype=np.float32, mode="r+", shape=(10, 4)))
+        is not None
     )
-    assert _rows.file_mapping(np.zeros((10, 4))) is None
+    assert _inputs.file_mapping(np.zeros((10, 4))) is None
 
 
 def test_a_memory_mapped_float_file_is_checked_block_by_block(tmp_path, three_classes_120x8):

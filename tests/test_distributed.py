@@ -26,7 +26,7 @@ from distributed_script import (  # noqa: E402
 )
 
 from cleanlab_pdiff import PDiffClassifier  # noqa: E402
-from cleanlab_pdiff._skorch import PDiffNet  # noqa: E402
+from cleanlab_pdiff._fit.net import PDiffNet  # noqa: E402
 
 SCRIPT = Path(__file__).with_name("distributed_script.py")
 

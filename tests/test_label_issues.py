@@ -12,7 +12,8 @@ from sklearn.datasets import load_digits
 from sklearn.metrics import f1_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-from cleanlab_pdiff import PDiffClassifier, _probes, make_noisy_labels
+from cleanlab_pdiff import PDiffClassifier, make_noisy_labels
+from cleanlab_pdiff._fit import probes as _probes
 from cleanlab_pdiff.label_issues import cross_val_pred_probs
 from cleanlab_pdiff.pdiff import probability_difference
 

@@ -5,8 +5,12 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
-from cleanlab_pdiff import PDiffClassifier, _probes, make_noisy_labels
-from cleanlab_pdiff._probes import held_out_probabilities
+from cleanlab_pdiff import PDiffClassifier, make_noisy_labels
+from cleanlab_pdiff._fit import probes as _probes
+from cleanlab_pdiff._fit.inputs import wrap
+from cleanlab_pdiff._fit.placement import Placement
+from cleanlab_pdiff._fit.targets import TrainingData
+from cleanlab_pdiff._fit.training import NetSetup
 from cleanlab_pdiff.noise_rate import anchor_noise_rate
 
 
@@ -41,6 +45,13 @@ def test_bad_input_raises(labels, pred_probs, share, match):
         anchor_noise_rate(labels, pred_probs, share=share)
 
 
+def held_out_probabilities(estimator, X, labels, n_classes, *, folds, seed):
+    """The probes' probabilities of the rows ``X`` on the CPU, unscaled."""
+    data = TrainingData(wrap(X), labels, None, n_classes)
+    setup = NetSetup(X.shape[1:], n_classes, Placement(torch.device("cpu")))
+    return _probes.held_out_probabilities(estimator, data, setup, folds=folds, seed=seed)
+
+
 def test_probes_predict_only_rows_they_did_not_train_on():
     # Each row is its own one-hot feature and its label is random: a network memorises the
     # rows it trains on and can only guess the others. Held-out agreement near chance means
@@ -49,9 +60,7 @@ def test_probes_predict_only_rows_they_did_not_train_on():
     X = np.eye(n, dtype=np.float32)
     labels = np.random.default_rng(0).integers(0, 3, n)
     clf = PDiffClassifier(max_epochs=30, lr=1e-2, standardize=False, device="cpu")
-    _, agreement = held_out_probabilities(
-        clf, X, labels, None, 3, torch.device("cpu"), None, None, folds=3, seed=0
-    )
+    _, agreement = held_out_probabilities(clf, X, labels, 3, folds=3, seed=0)
     assert agreement < 0.45
     trained = PDiffClassifier(max_epochs=30, lr=1e-2, noise_rate=0.0, random_state=0)
     assert trained.fit(X, labels).score(X, labels) > 0.9  # it does memorise what it sees
@@ -73,18 +82,7 @@ def test_probes_fetch_batches_without_copying_the_folds():
     X, labels = np.random.default_rng(0).random((300, 4)), np.arange(300) % 3
     clf = PDiffClassifier(max_epochs=2, batch_size=32, standardize=False, device="cpu")
     _LargestFetch.largest = 0
-    held_out_probabilities(
-        clf,
-        X.view(_LargestFetch),
-        labels,
-        None,
-        3,
-        torch.device("cpu"),
-        None,
-        None,
-        folds=3,
-        seed=0,
-    )
+    held_out_probabilities(clf, X.view(_LargestFetch), labels, 3, folds=3, seed=0)
     # Training and prediction batches only: a copy of a fold would fetch 100 or 200 rows.
     assert 0 < _LargestFetch.largest <= 32
 
@@ -138,9 +136,9 @@ def test_probe_folds_is_the_number_of_probes(digits_flipped30, folds, monkeypatc
     held_out = []
     original = _probes._probe
 
-    def counting(plain, X, labels, weight, split, *args):
+    def counting(plain, data, setup, split, seed):
         held_out.append(split[1])
-        return original(plain, X, labels, weight, split, *args)
+        return original(plain, data, setup, split, seed)
 
     monkeypatch.setattr(_probes, "_probe", counting)
     PDiffClassifier(probe_folds=folds, max_epochs=1, random_state=0).fit(X, y_noisy)

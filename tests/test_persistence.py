@@ -81,3 +81,47 @@ def test_a_model_trained_on_cuda_loads_on_a_cpu_only_machine(three_classes_120x8
     )
     assert result.returncode == 0, result.stderr
     assert "loaded on the CPU" in result.stdout
+
+
+# A fitted model keeps its results, never its training data ---------------------------------
+
+#: Fits that hold rows out (a validation split, or the retraining's stopping share) and one
+#: that does not; one epoch each, no probes.
+SPLITS = {
+    "none": {},
+    "validation_fraction": {"validation_fraction": 0.1},
+    "early_stopping": {"early_stopping": True},
+    "retrain": {"retrain": "auto"},
+}
+
+
+@pytest.mark.parametrize("split", SPLITS)
+@pytest.mark.parametrize("as_dataset", [False, True], ids=["array", "dataset"])
+def test_a_fitted_model_holds_no_reference_to_its_training_data(split, as_dataset):
+    import gc
+    import weakref
+
+    from torch.utils.data import TensorDataset
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 4)).astype(np.float32)
+    y = rng.integers(0, 2, size=200)
+    if as_dataset:
+        X = TensorDataset(torch.as_tensor(X))
+    params = {"max_epochs": 1, "noise_rate": 0.0, "random_state": 0, "device": "cpu"}
+    PDiffClassifier(**params, **SPLITS[split]).fit(X, y)
+    alive = weakref.ref(X)
+    del X
+    gc.collect()
+    assert alive() is None
+
+
+@pytest.mark.parametrize("split", [name for name in SPLITS if name != "none"])
+def test_a_pickle_does_not_grow_with_the_rows_held_out(split):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(5000, 100)).astype(np.float32)  # 2 MB of rows
+    y = rng.integers(0, 2, size=5000)
+    params = {"max_epochs": 1, "noise_rate": 0.0, "random_state": 0, "device": "cpu"}
+    plain = len(pickle.dumps(PDiffClassifier(**params).fit(X, y)))
+    held_out = len(pickle.dumps(PDiffClassifier(**params, **SPLITS[split]).fit(X, y)))
+    assert held_out <= 1.3 * plain

@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 from skorch.callbacks import EarlyStopping
 
-from cleanlab_pdiff import PDiffClassifier, _probes, _retrain, make_noisy_labels
+from cleanlab_pdiff import PDiffClassifier, make_noisy_labels
+from cleanlab_pdiff._fit import probes as _probes
+from cleanlab_pdiff._fit import retrain as _retrain
 
 #: A given rate (no probes), few epochs, unscaled features already near unit scale.
 SETTINGS = {"noise_rate": 0.2, "max_epochs": 6, "t_k": 2, "standardize": False, "lr": 1e-2}
@@ -97,8 +99,9 @@ def test_auto_leaves_out_the_larger_of_the_estimate_and_the_probes_disagreement(
 ):
     X, y = noisy
 
-    def probes(estimator, X, labels, *args, **kwargs):
+    def probes(estimator, data, *args, **kwargs):
         # Sure of the given label, but of the next class for the first 10% of the rows.
+        labels = data.labels
         pred_probs = np.eye(3)[labels]
         pred_probs[: labels.size // 10] = np.eye(3)[(labels[: labels.size // 10] + 1) % 3]
         return pred_probs, agreement

@@ -16,8 +16,9 @@ from sklearn.base import clone
 from torch import distributed as dist
 from torch import nn
 
-from cleanlab_pdiff import MLP, PDiffClassifier, _skorch, make_noisy_labels
-from cleanlab_pdiff._skorch import PDiffNet
+from cleanlab_pdiff import MLP, PDiffClassifier, make_noisy_labels
+from cleanlab_pdiff._fit import training as _training
+from cleanlab_pdiff._fit.net import PDiffNet
 from cleanlab_pdiff.loss import PDiffLoss
 from cleanlab_pdiff.pdiff import PDiff, is_synchronised
 
@@ -156,7 +157,7 @@ def test_pinned_memory_on_cuda(three_classes_200x8_noisy):
 
 
 def test_one_process_accelerator_gives_the_plain_model(three_classes_200x8_noisy, accelerator):
-    from cleanlab_pdiff._skorch import AcceleratedPDiffNet
+    from cleanlab_pdiff._fit.net import AcceleratedPDiffNet
 
     X, y = three_classes_200x8_noisy
     settings = {**DROPPING, "device": "auto"}
@@ -279,7 +280,7 @@ def test_synchronised_steps_in_a_one_process_group_change_nothing(
     X, y = three_classes_200x8_noisy
     assert is_synchronised("auto") is False  # one process: nothing to synchronise
     expected = PDiffClassifier(small_mlp, **DROPPING).fit(X, y)
-    monkeypatch.setattr(_skorch, "PDiffLoss", _SyncedLoss)
+    monkeypatch.setattr(_training, "PDiffLoss", _SyncedLoss)
     synced = PDiffClassifier(small_mlp, **DROPPING).fit(X, y)
     assert synced.net_.criterion_.pdiff.sync is True
     _assert_same_fit(synced, expected, X)

@@ -8,15 +8,14 @@ import time
 import torch
 from skorch.callbacks import Callback, EarlyStopping
 
-from .histogram import BIN_WIDTH, saturation
-from .pdiff import is_synchronised
+from ..histogram import BIN_WIDTH, saturation
+from ..pdiff import is_synchronised
 
 __all__ = [
     "CALLBACK_NAME",
     "PDiffCallback",
     "ValidAccuracy",
     "training_callbacks",
-    "validation_share",
 ]
 
 #: Name under which the P-DIFF callback is registered with the net.
@@ -132,18 +131,13 @@ class ValidAccuracy(Callback):
             net.history.record("valid_acc", self.correct_ / self.total_)
 
 
-def validation_share(estimator):
-    """Return the share of the rows held out for validation (0: none)."""
-    if estimator.validation_fraction is None:
-        return 0.1 if estimator.early_stopping else 0.0
-    return estimator.validation_fraction
+def training_callbacks(estimator, validating):
+    """P-DIFF's callback, the validation ones, then the user's (checked for a split they need).
 
-
-def training_callbacks(estimator):
-    """P-DIFF's callback, the validation ones, then the user's (checked for a split they need)."""
+    ``validating``: whether the net holds rows out to score each epoch.
+    """
     callbacks = [(CALLBACK_NAME, PDiffCallback())]
-    split = validation_share(estimator) > 0
-    if split:
+    if validating:
         callbacks.append(("valid_acc", ValidAccuracy()))
         if estimator.early_stopping:
             patience = 10 if estimator.early_stopping is True else estimator.early_stopping
@@ -155,7 +149,7 @@ def training_callbacks(estimator):
             )
     for callback in estimator.callbacks or []:
         monitor = getattr(callback[1] if isinstance(callback, tuple) else callback, "monitor", "")
-        if not split and isinstance(monitor, str) and monitor.startswith("valid"):
+        if not validating and isinstance(monitor, str) and monitor.startswith("valid"):
             raise ValueError(
                 f"a callback monitors {monitor!r}, which needs a validation split: set "
                 f"validation_fraction (e.g. 0.1), or early_stopping=True to stop when the "

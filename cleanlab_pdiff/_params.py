@@ -18,6 +18,7 @@ _KIND_WORDS = {
     numbers.Real: "a number",
     bool: "True or False",
     callable: "a callable",
+    dict: "a dict",
 }
 
 
@@ -27,10 +28,13 @@ class Param:
 
     Parameters
     ----------
-    kind : type, callable or None
+    kind : type, tuple of types, function or None
         ``numbers.Integral``, ``numbers.Real`` (booleans are refused for
-        both), ``bool`` (exactly True or False), the builtin ``callable``
-        (any callable), or ``None`` (only the ``options``).
+        both), ``bool`` (exactly True or False), another type (or tuple of
+        types) the value must be an instance of, a function that tells
+        whether a value will do (the builtin ``callable``: any callable), or
+        ``None`` (only the ``options``). Name it in ``what`` unless it is one
+        of the first four, ``dict``, ``list`` or ``callable``.
     low, high : float, optional
         Bounds of a number; ``None`` leaves that side open-ended.
     low_open, high_open : bool, default=False
@@ -65,7 +69,8 @@ class Param:
         what = self.what or _KIND_WORDS[self.kind].replace("a number", "a float")
         if self.kind in (numbers.Integral, numbers.Real):
             what += f" in {self.bounds()}"
-        return " or ".join([*map(repr, self.options), what])
+        choices = [*map(repr, self.options), what]
+        return " or ".join([", ".join(choices[:-1]), choices[-1]] if len(choices) > 2 else choices)
 
 
 def _is_option(value, options):
@@ -82,11 +87,13 @@ def _same(value, option):
 
 
 def _is_kind(value, kind):
-    if kind is callable:
-        return callable(value)
     if kind is bool:
         return isinstance(value, bool)
-    return isinstance(value, kind) and not isinstance(value, bool)
+    if kind in (numbers.Integral, numbers.Real):
+        return isinstance(value, kind) and not isinstance(value, bool)
+    if isinstance(kind, (type, tuple)):
+        return isinstance(value, kind)
+    return kind(value)
 
 
 def check_param(name, value, param):
@@ -116,10 +123,11 @@ def check_param(name, value, param):
     """
     if _is_option(value, param.options):
         return value
-    if param.kind is None or (param.options and isinstance(value, str)):
+    mistyped = isinstance(value, str) and any(isinstance(o, str) for o in param.options)
+    if param.kind is None or mistyped:
         raise ValueError(f"{name} must be {param.describe()}, got {value!r}.")
     if not _is_kind(value, param.kind):
-        what = param.what or _KIND_WORDS[param.kind]
+        what = param.describe() if param.options else param.what or _KIND_WORDS[param.kind]
         raise TypeError(f"{name} must be {what}, got {value!r} of type {type(value).__name__}.")
     if param.kind in (numbers.Integral, numbers.Real):
         low, high = param.low, param.high

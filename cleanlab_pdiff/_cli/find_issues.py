@@ -12,8 +12,8 @@ import time
 import warnings
 from pathlib import Path
 
-from . import _cli_images
-from ._text import PROG, UsageError, fail, one_line
+from . import folders
+from .text import PROG, UsageError, fail, one_line
 
 __all__ = ["find_issues"]
 
@@ -34,7 +34,7 @@ def _check_writable(path, option):
 
 def _check_plot(path, option="--plot", page=False):
     """Check that the plot of ``option`` (or the HTML page holding it) can be written."""
-    from .plotting import require_matplotlib
+    from ..plotting import require_matplotlib
 
     try:
         require_matplotlib()
@@ -57,10 +57,10 @@ def find_issues(args):
     import numpy as np
     import pandas as pd
 
-    from ._validation import check_device
-    from .classifier import PDiffClassifier
-    from .progress import ProgressBar
-    from .recording import DeltaRecorder
+    from .._fit.placement import check_device
+    from ..classifier import PDiffClassifier
+    from ..progress import ProgressBar
+    from ..recording import DeltaRecorder
 
     folder = Path(args.data).is_dir()
     _check_writable(args.output, "--output")
@@ -129,9 +129,7 @@ def find_issues(args):
             figure = io.BytesIO()
             _save_plot(clf, figure, args.data, format="png")
             per_class = list(zip(classes.tolist(), rows.tolist(), flagged.tolist(), strict=True))
-            _cli_images.write_html_report(
-                args, table, clf.noise_rate_, per_class, figure.getvalue()
-            )
+            folders.write_html_report(args, table, clf.noise_rate_, per_class, figure.getvalue())
     except OSError as exc:
         return fail(f"can't write the output: {exc}", status=1)
 
@@ -153,7 +151,7 @@ def find_issues(args):
 
 def _load_table(args, say):
     """Return the features, labels and id columns of the table ``args.data``."""
-    from .io import read_table, select_columns
+    from ..io import read_table, select_columns
 
     if args.label_column is None:
         raise UsageError("the following arguments are required: --label-column (for a table)")
@@ -182,7 +180,7 @@ def _load_folder(args, device, say):
         flag = "--" + given[0].replace("_", "-")
         raise UsageError(f"{flag} is for tables; an image folder's labels are its class folders.")
     try:
-        X, y, paths = _cli_images.features_and_labels(args, device, say)
+        X, y, paths = folders.features_and_labels(args, device, say)
     except (ValueError, ImportError) as exc:
         raise UsageError(exc) from exc
     return X, y, {"path": paths}
@@ -214,7 +212,7 @@ def _per_class_lines(classes, rows, flagged):
 def _save_plot(clf, path, data, format=None):
     from matplotlib.figure import Figure
 
-    from .plotting import plot_delta_distribution, plot_noise_rate
+    from ..plotting import plot_delta_distribution, plot_noise_rate
 
     figure = Figure(figsize=(13, 4.5), layout="constrained")
     delta_ax, rate_ax = figure.subplots(1, 2)

@@ -20,10 +20,10 @@ import copy
 import numpy as np
 from skorch.callbacks import EarlyStopping
 
-from ._callback import validation_share
-from ._rows import data_shape
-from ._skorch import build_net, train_new_net
-from .label_issues import issue_mask
+from ..noise_rate import issue_mask
+from .training import build_net, train_new_net, validation_share
+
+__all__ = ["retrain"]
 
 #: Most of the rows retraining may leave out.
 MOST_LEFT_OUT = 0.8
@@ -35,26 +35,24 @@ HELD_OUT = 0.1
 FEWEST_TO_SPLIT = 10
 
 
-def retrain(estimator, X, labels, weight, quality, estimates, placement):
+def retrain(estimator, data, setup, quality, noise_rate, held_out):
     """Train a new network on the rows outside the lowest share of ``quality``.
 
     Parameters
     ----------
     estimator : PDiffClassifier
         Gives ``retrain``, the network, optimiser, schedule and callbacks.
-    X : ndarray of shape (n_samples, ...) or Dataset
-        Training data.
-    labels : ndarray of shape (n_samples,)
-        Given labels, indices of the classes.
-    weight : ndarray of shape (n_samples,) or None
-        Sample weights.
+    data : TrainingData
+        The training rows.
+    setup : NetSetup
+        As the P-DIFF run's.
     quality : ndarray of shape (n_samples,)
         The P-DIFF run's ``training_label_quality_``.
-    estimates : (float, float or None)
-        The P-DIFF run's ``noise_rate_``, and the held-out probes' disagreement with the
-        labels (None without probes): ``retrain="auto"`` leaves out the larger share.
-    placement : tuple
-        ``(n_classes, device, accelerator, autocast_dtype, scaling)`` as the run's.
+    noise_rate : float
+        The P-DIFF run's ``noise_rate_``.
+    held_out : HeldOut or None
+        What the held-out probes found (None without probes): ``retrain="auto"`` leaves
+        out the larger of ``noise_rate`` and their disagreement with the labels.
 
     Returns
     -------
@@ -63,10 +61,8 @@ def retrain(estimator, X, labels, weight, quality, estimates, placement):
     kept : ndarray of shape (n_samples,), bool
         The rows outside the left-out share: it trained on them but the held-out share.
     """
-    n_classes, device, accelerator, dtype, scaling = placement
-    noise_rate, disagreement = estimates
     if estimator.retrain == "auto":
-        left_out = noise_rate if disagreement is None else max(noise_rate, disagreement)
+        left_out = noise_rate if held_out is None else max(noise_rate, held_out.disagreement)
     else:
         left_out = estimator.retrain * noise_rate
     kept = ~issue_mask(quality, min(left_out, MOST_LEFT_OUT))
@@ -83,6 +79,6 @@ def retrain(estimator, X, labels, weight, quality, estimates, placement):
         early_stopping=False,
         callbacks=[*(stop if split else []), *(estimator.callbacks or [])],
     )
-    net = build_net(plain, data_shape(X), n_classes, device, accelerator, dtype, scaling)
-    train_new_net(net, X, labels, weight, estimator.random_state, validation_share(plain), rows)
+    net = build_net(plain, setup, data.n_rows)
+    train_new_net(net, data, estimator.random_state, validation_share(plain), rows)
     return net, kept

@@ -13,19 +13,17 @@ import math
 import numpy as np
 from scipy import sparse
 
-from ._rows import blocks, data_shape
 
-
-def feature_moments(X):
+def feature_moments(inputs):
     """Return the mean and standard deviation of each feature (each channel of images).
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features) or (n_samples, C, ...), sparse matrix or Dataset
-        The training data, read a block of rows at a time (``_rows.blocks``).
-        Sparse matrices are not centred (the mean returned is 0), as
-        ``StandardScaler(with_mean=False)`` would not centre them: centring
-        makes them dense.
+    inputs : Inputs
+        The training data (:mod:`~cleanlab_pdiff._fit.inputs`), read a block of rows at a
+        time. Sparse matrices are not centred (the mean returned is 0), as
+        ``StandardScaler(with_mean=False)`` would not centre them: centring makes them
+        dense.
 
     Returns
     -------
@@ -34,21 +32,25 @@ def feature_moments(X):
 
     Examples
     --------
-    >>> mean, scale = feature_moments(np.array([[0.0, 5.0], [2.0, 5.0]]))
+    >>> from cleanlab_pdiff._fit.inputs import wrap
+    >>> mean, scale = feature_moments(wrap(np.array([[0.0, 5.0], [2.0, 5.0]])))
     >>> mean.tolist(), scale.tolist()
     ([1.0, 5.0], [1.0, 1.0])
     """
-    if sparse.issparse(X):
-        return _sparse_moments(X)
+    if sparse.issparse(inputs.data):
+        return _sparse_moments(inputs.data)
     # Each feature over its largest magnitude first: the squares of values near float64's
     # limits (1e300) would overflow, and those near its smallest would vanish.
-    peak = _chunked_reduce(X, lambda chunk: np.abs(chunk).max(axis=_other_axes(chunk)), np.maximum)
+    peak = _chunked_reduce(
+        inputs, lambda chunk: np.abs(chunk).max(axis=_other_axes(chunk)), np.maximum
+    )
     peak[~(peak > 0)] = 1.0
     # Two passes over chunks, the deviations taken from the mean: exact where the one-pass
     # E[x^2] - E[x]^2 would cancel (a large offset, a small spread).
-    mean = _chunked_mean(X, lambda chunk: chunk / _along_axis_1(peak, chunk))
+    mean = _chunked_mean(inputs, lambda chunk: chunk / _along_axis_1(peak, chunk))
     variance = _chunked_mean(
-        X, lambda chunk: np.square(chunk / _along_axis_1(peak, chunk) - _along_axis_1(mean, chunk))
+        inputs,
+        lambda chunk: np.square(chunk / _along_axis_1(peak, chunk) - _along_axis_1(mean, chunk)),
     )
     return mean * peak, _unit_if_degenerate(np.sqrt(variance) * peak)
 
@@ -73,23 +75,25 @@ def _other_axes(chunk):
     return (0, *range(2, chunk.ndim))
 
 
-def _chunked_reduce(X, function, combine):
-    """Combine ``function`` of each block of rows of a dense ``X`` with ``combine``."""
+def _chunked_reduce(inputs, function, combine):
+    """Combine ``function`` of each block of rows of dense ``inputs`` with ``combine``."""
     result = None
-    for chunk in blocks(X):
+    for chunk in inputs.blocks():
         value = function(chunk.astype(np.float64))
         result = value if result is None else combine(result, value)
-    return result if result is not None else np.zeros(data_shape(X)[1])
+    return result if result is not None else np.zeros(inputs.sample_shape[0])
 
 
 def _along_axis_1(values, batch):
     return values.reshape((1, -1) + (1,) * (batch.ndim - 2))
 
 
-def _chunked_mean(X, function):
+def _chunked_mean(inputs, function):
     """Mean over every axis but 1 of ``function(chunk)``."""
-    n_samples, _, *more = data_shape(X)
-    total = _chunked_reduce(X, lambda chunk: function(chunk).sum(axis=_other_axes(chunk)), np.add)
+    n_samples, _, *more = inputs.shape
+    total = _chunked_reduce(
+        inputs, lambda chunk: function(chunk).sum(axis=_other_axes(chunk)), np.add
+    )
     return total / max(n_samples * math.prod(more), 1)
 
 

@@ -54,8 +54,8 @@ def features_and_labels(args, device, say):
     ``paths`` are relative to the folder. Raises ``ValueError`` for a folder that can't
     be used and ``ImportError`` when the ``images`` extra is missing.
     """
-    from .embeddings import embed_folder
-    from .images import ImageFolder
+    from ..embeddings import embed_folder
+    from ..images import ImageFolder
 
     if args.image_size is not None and args.image_size < 1:
         raise ValueError(
@@ -91,7 +91,7 @@ def features_and_labels(args, device, say):
 
 def write_html_report(args, table, noise_rate, per_class, figure_png):
     """Write ``args.report`` from the ranked ``table``; return the number of images shown."""
-    from .report import write_report
+    from ..report import write_report
 
     return write_report(
         args.report,

@@ -1,4 +1,4 @@
-"""Reading a table file (see :mod:`cleanlab_pdiff.io`, which holds the public names)."""
+"""Reading a table file into a DataFrame, by its format (see :mod:`cleanlab_pdiff.io`)."""
 
 import csv
 import re
@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._text import one_line, quoted
+from .._cli.text import one_line, quoted
 
 _CSV_SUFFIXES = (".csv", ".tsv")
 _COMPRESSION_SUFFIXES = (".gz", ".bz2", ".zip", ".xz", ".zst")
