@@ -9,7 +9,9 @@ import math
 import numbers
 from dataclasses import dataclass
 
-__all__ = ["Param", "check_param", "check_params"]
+import numpy as np
+
+__all__ = ["Param", "check_param", "check_params", "is_random_state"]
 
 
 #: How a kind is named in a type error.
@@ -151,3 +153,8 @@ def check_params(values, table):
     """
     for name, param in table.items():
         check_param(name, values[name], param)
+
+
+def is_random_state(value):
+    """Return whether ``value`` can seed as a ``random_state``: None, an int or a RandomState."""
+    return value is None or isinstance(value, (numbers.Integral, np.random.RandomState))

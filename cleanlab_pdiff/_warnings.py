@@ -4,11 +4,15 @@ import os
 import sys
 import warnings
 
-__all__ = ["warn"]
+__all__ = ["InconsistentVersionWarning", "warn"]
 
 #: Packages whose frames are not the user's: this one, and those it trains through or is
 #: called through (a scikit-learn search, skorch's training loop, joblib's workers).
 _LIBRARIES = ("cleanlab_pdiff", "joblib", "sklearn", "skorch", "torch")
+
+
+class InconsistentVersionWarning(UserWarning):
+    """A model saved by another version of cleanlab-pdiff was loaded."""
 
 
 def _library_folders():

@@ -1,46 +1,30 @@
 """The scikit-learn estimator: a thin facade over a private skorch net.
 
-A fit flows through :mod:`cleanlab_pdiff._fit`: the hyper-parameters are checked by
-the table above ``__init__``, ``X`` is wrapped once (``validation``), the labels and
-weights are encoded (``targets``), held-out probes estimate the noise rate (``probes``),
-the skorch net trains with P-DIFF (``training``, ``net``, ``callbacks``) and, with
-``retrain``, a second network trains on the rows the run keeps (``retrain``).
+``fit`` checks the hyper-parameters with the table above ``__init__``, wraps ``X`` once
+(``_fit.validation``) and encodes the labels and weights (``_fit.targets``); then
+``_fit.fitting`` trains (see ``docs/architecture.md``).
 """
 
 import numbers
 
-import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from . import __version__
+from ._fit.fitting import check_continuable, fit_more, fit_new
 from ._fit.inputs import RowSubset
-from ._fit.net import AcceleratedPDiffNet
 from ._fit.placement import is_accelerator, is_device, resolve_placement
-from ._fit.probes import fitted_noise_rate, held_out_noise_rate
-from ._fit.retrain import retrain
-from ._fit.scaling import feature_moments
 from ._fit.targets import TrainingData, encode_targets
-from ._fit.training import (
-    NetSetup,
-    build_net,
-    continue_training,
-    predict_proba,
-    train_new_net,
-    validation_share,
-)
+from ._fit.training import predict_proba
 from ._fit.validation import validate_input
-from ._params import Param, check_params
-from ._warnings import warn
+from ._params import Param, check_params, is_random_state
+from ._warnings import InconsistentVersionWarning, warn
 from .label_issues import LabelIssuesMixin
 from .noise_rate import issue_mask
 from .pdiff import PARAMETERS as PDIFF
 
 __all__ = ["PDiffClassifier"]
-
-
-def _is_random_state(value):
-    return value is None or isinstance(value, (numbers.Integral, np.random.RandomState))
 
 
 class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
@@ -205,7 +189,7 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
         "num_workers": Param(numbers.Integral, low=0),
         "pin_memory": Param(bool),
         "callbacks": Param((list, tuple), options=(None,), what="a list of skorch callbacks"),
-        "random_state": Param(_is_random_state, what="an int or a numpy RandomState"),
+        "random_state": Param(is_random_state, what="an int or a numpy RandomState"),
         "verbose": Param(numbers.Integral, low=0, options=(False, True)),
     }
 
@@ -314,7 +298,7 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
         """
         if not self.__sklearn_is_fitted__():
             return self._fit(X, y, sample_weight, classes=classes)
-        self._check_continuable(classes)  # before _fit, which forgets a fit that fails
+        check_continuable(self, classes)  # before _fit, which forgets a fit that fails
         return self._fit(X, y, sample_weight, classes=self.classes_, net=self.net_)
 
     def _fit(self, X, y, sample_weight, classes, net=None):
@@ -333,69 +317,24 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
         data = TrainingData(inputs, labels, weight, classes.size)
         try:
             if fresh:
-                self._warn_if_the_ramp_cannot_end()
-                scaling = feature_moments(inputs) if self.standardize else None
-                setup = NetSetup(inputs.sample_shape, classes.size, placement, scaling)
-                held_out = held_out_noise_rate(self, data, setup)
-                net = build_net(self, setup, data.n_rows)
-                train_new_net(net, data, self.random_state, validation_share(self))
+                fitted = fit_new(self, data, placement)
             else:
-                held_out = self._held_out_
-                continue_training(
-                    net, data, self.max_epochs, self.random_state, validation_share(self)
-                )
-            noise_rate = fitted_noise_rate(self.noise_rate, held_out, net.criterion_)
-            quality = net.criterion_.training_quality().cpu().numpy()
-            model, kept = net, None
-            if fresh and self.retrain is not None:
-                model, kept = retrain(self, data, setup, quality, noise_rate, held_out)
+                fitted = fit_more(self, data, net, self._held_out_)
         except Exception:
             # The half-trained network can't be trusted: leave the estimator unfitted.
             self._forget_fit()
             raise
         self.classes_ = classes
         self._input_shape_ = inputs.sample_shape
-        self._held_out_ = held_out
-        self.mean_, self.scale_ = net.iterator_valid__scaling or (None, None)
-        self.net_, self.retrained_on_ = model, kept
-        self.history_ = net.history
-        self.window_ = net.criterion_.pdiff.window
-        self.noise_rate_, self.training_label_quality_ = noise_rate, quality
-        self.label_issues_ = issue_mask(quality, noise_rate)
+        self._held_out_ = fitted.held_out
+        self.mean_, self.scale_ = fitted.run.iterator_valid__scaling or (None, None)
+        self.net_, self.retrained_on_ = fitted.model, fitted.kept
+        self.history_ = fitted.run.history
+        self.window_ = fitted.run.criterion_.pdiff.window
+        self.noise_rate_ = fitted.noise_rate
+        self.training_label_quality_ = fitted.quality
+        self.label_issues_ = issue_mask(fitted.quality, fitted.noise_rate)
         return self
-
-    def _warn_if_the_ramp_cannot_end(self):
-        dropping = isinstance(self.noise_rate, str) or self.noise_rate > 0
-        if dropping and self.max_epochs <= self.t_k:
-            # The last epoch trains with max_epochs - 1 completed epochs.
-            reached = (self.max_epochs - 1) / self.t_k
-            warn(
-                f"max_epochs={self.max_epochs} ends before P-DIFF's drop-rate ramp "
-                f"(t_k={self.t_k} epochs): the last epoch drops only {reached:.0%} of the "
-                f"noise rate. Raise max_epochs above t_k, or lower t_k."
-            )
-
-    def _check_continuable(self, classes):
-        """Raise unless ``partial_fit`` can continue this fit with ``classes``.
-
-        A data-parallel fit can't continue, nor a retrained one; ``classes``, if given,
-        must be the fitted ``classes_``.
-        """
-        if classes is not None and not np.array_equal(np.unique(classes), self.classes_):
-            raise ValueError(
-                f"classes must equal classes_ {self.classes_.tolist()} once fitted, got "
-                f"{np.unique(classes).tolist()}."
-            )
-        if self.retrained_on_ is not None:
-            raise NotImplementedError(
-                "partial_fit can't continue a fit with retrain: the model is the retrained "
-                "network, the per-example results the P-DIFF run's. Fit again."
-            )
-        if isinstance(self.net_, AcceleratedPDiffNet) and self.net_.accelerator.num_processes > 1:
-            raise NotImplementedError(
-                "partial_fit can't continue a data-parallel fit: skorch unwraps the "
-                "distributed network after training. Fit again with more max_epochs."
-            )
 
     def _forget_fit(self):
         for name in [name for name in vars(self) if name.endswith("_")]:
@@ -435,7 +374,20 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
     def __getstate__(self):
         # Pickled as a single-process model (the net too, see AcceleratedPDiffNet): an
         # Accelerator is a handle on this process's distributed run, not a setting.
-        return {**super().__getstate__(), "accelerator": None}
+        state = {**super().__getstate__(), "accelerator": None}
+        return {**state, "_cleanlab_pdiff_version": __version__}
+
+    def __setstate__(self, state):
+        saved = state.pop("_cleanlab_pdiff_version", "0.1")
+        if saved != __version__:
+            # Until 1.0 the private modules a fitted model is made of may move or change.
+            warn(
+                f"this PDiffClassifier was saved by cleanlab-pdiff {saved} and is loaded by "
+                f"{__version__}; a model may not work across versions before 1.0: refit it "
+                f"with this version.",
+                InconsistentVersionWarning,
+            )
+        super().__setstate__(state)
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "net_")

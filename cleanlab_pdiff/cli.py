@@ -19,7 +19,7 @@ import sys
 from . import __version__
 from ._cli import folders
 from ._cli.find_issues import find_issues
-from ._cli.text import PROG, UsageError, fail, one_line
+from ._text import PROG, UsageError, fail, one_line
 
 __all__ = ["build_parser", "main"]
 

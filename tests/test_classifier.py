@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from settings import ACCURATE, THREE_EPOCHS
 from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.exceptions import NotFittedError
@@ -25,10 +26,8 @@ needs_cuda = pytest.mark.skipif(not CUDA, reason="needs a CUDA device")
 
 #: Small, fast training settings shared by most tests; on the CPU, where the same
 #: random_state gives the same predictions.
-FAST = {"max_epochs": 3, "batch_size": 32, "random_state": 0, "device": "cpu"}
 
 #: Enough training, on a small network, to fit the well-separated ``three_classes_200x8`` data.
-ACCURATE = {**FAST, "max_epochs": 10, "lr": 1e-2}
 
 HISTORY_KEYS = {
     "train_loss",
@@ -51,7 +50,7 @@ def images():
 def fitted(three_classes_200x8):
     """A fitted classifier; tests must only read it."""
     X, y = three_classes_200x8
-    return PDiffClassifier(**FAST).fit(X, y)
+    return PDiffClassifier(**THREE_EPOCHS).fit(X, y)
 
 
 @pytest.fixture(scope="module")
@@ -116,16 +115,16 @@ def test_defaults_are_as_documented():
 
 def test_verbose_prints_skorch_s_epoch_table(three_classes_200x8, capsys):
     X, y = three_classes_200x8
-    PDiffClassifier(**{**FAST, "max_epochs": 2}).fit(X, y)
+    PDiffClassifier(**{**THREE_EPOCHS, "max_epochs": 2}).fit(X, y)
     assert capsys.readouterr().out == ""
-    PDiffClassifier(verbose=1, **{**FAST, "max_epochs": 2}).fit(X, y)
+    PDiffClassifier(verbose=1, **{**THREE_EPOCHS, "max_epochs": 2}).fit(X, y)
     table = capsys.readouterr().out
     assert "epoch" in table and "train_loss" in table and len(table.splitlines()) >= 4
 
 
 def test_zeta_is_the_saturation_that_freezes_the_estimate(three_classes_200x8):
     X, y = three_classes_200x8
-    params = {**FAST, "noise_rate": "auto", "t_k": 2, "max_epochs": 8}
+    params = {**THREE_EPOCHS, "noise_rate": "auto", "t_k": 2, "max_epochs": 8}
     rates = {
         zeta: PDiffClassifier(zeta=zeta, **params).fit(X, y).history_[:, "drop_rate"]
         for zeta in (1e-6, 1.0)
@@ -153,7 +152,7 @@ def test_training_hyperparameters_reach_the_net(three_classes_200x8):
         optimizer=sgd,
         lr=0.05,
         weight_decay=1e-4,
-        **{**FAST, "max_epochs": 2, "batch_size": 64},
+        **{**THREE_EPOCHS, "max_epochs": 2, "batch_size": 64},
     ).fit(X, y)
     assert isinstance(clf.net_.optimizer_, torch.optim.SGD)
     group = clf.net_.optimizer_.param_groups[0]
@@ -180,7 +179,7 @@ def test_module_instance_is_deep_copied(three_classes_200x8):
     X, y = three_classes_200x8
     module = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 3))
     before = {name: value.clone() for name, value in module.state_dict().items()}
-    clf = PDiffClassifier(module, **FAST).fit(X, y)
+    clf = PDiffClassifier(module, **THREE_EPOCHS).fit(X, y)
     assert clf.net_.module_ is not module
     after = module.state_dict()
     assert all(torch.equal(before[name], after[name]) for name in before)
@@ -196,7 +195,7 @@ def test_module_callable_is_called_with_features_and_classes(three_classes_200x8
         calls.append((n_features, n_classes))
         return small_mlp(n_features, n_classes)
 
-    clf = PDiffClassifier(build, **FAST).fit(X, y)
+    clf = PDiffClassifier(build, **THREE_EPOCHS).fit(X, y)
     # Once for each held-out probe that estimates the noise rate, then for the network.
     assert calls == [(8, 3)] * (clf.probe_folds + 1)
     assert clf.net_.module_.layers[0].out_features == 16
@@ -204,14 +203,14 @@ def test_module_callable_is_called_with_features_and_classes(three_classes_200x8
 
 def test_module_class_is_used_as_callable(three_classes_200x8):
     X, y = three_classes_200x8
-    clf = PDiffClassifier(MLP, **FAST).fit(X, y)
+    clf = PDiffClassifier(MLP, **THREE_EPOCHS).fit(X, y)
     assert type(clf.net_.module_) is MLP
     assert clf.net_.module_.layers[0].in_features == 8
 
 
 def test_module_callable_returning_non_module_raises(three_classes_200x8):
     X, y = three_classes_200x8
-    clf = PDiffClassifier(lambda n_features, n_classes: "an MLP", **FAST)
+    clf = PDiffClassifier(lambda n_features, n_classes: "an MLP", **THREE_EPOCHS)
     with pytest.raises(TypeError, match=r"must return a torch\.nn\.Module, got str"):
         clf.fit(X, y)
 
@@ -219,20 +218,20 @@ def test_module_callable_returning_non_module_raises(three_classes_200x8):
 def test_module_of_wrong_type_raises(three_classes_200x8):
     X, y = three_classes_200x8
     with pytest.raises(TypeError, match="module must be None or a torch.nn.Module or a callable"):
-        PDiffClassifier("mlp", **FAST).fit(X, y)
+        PDiffClassifier("mlp", **THREE_EPOCHS).fit(X, y)
 
 
 def test_default_module_rejects_3d_input(three_classes_200x8):
     X, y = three_classes_200x8
     with pytest.raises(ValueError, match=r"X has 3 dimensions.*2-D.*4-D"):
-        PDiffClassifier(**FAST).fit(X.reshape(200, 2, 4), y)
+        PDiffClassifier(**THREE_EPOCHS).fit(X.reshape(200, 2, 4), y)
 
 
 def test_user_module_takes_3d_input(three_classes_200x8):
     X, y = three_classes_200x8
     X3 = X.reshape(200, 2, 4)
     module = nn.Sequential(nn.Flatten(), nn.Linear(8, 3))
-    clf = PDiffClassifier(module, **FAST).fit(X3, y)
+    clf = PDiffClassifier(module, **THREE_EPOCHS).fit(X3, y)
     assert clf.n_features_in_ == 2
     proba = clf.predict_proba(X3)
     assert proba.shape == (200, 3)
@@ -260,7 +259,7 @@ def test_fitted_attributes(fitted):
 
 def test_history_has_one_row_per_epoch_with_diagnostics(fitted):
     history = fitted.history_
-    assert len(history) == FAST["max_epochs"]
+    assert len(history) == THREE_EPOCHS["max_epochs"]
     for row in history:
         assert HISTORY_KEYS <= row.keys()
         assert isinstance(row["weighting"], bool)
@@ -279,7 +278,7 @@ def test_noise_rate_auto_estimate_is_a_rate(fitted):
 @pytest.mark.parametrize("t_k", [0, 4])
 def test_noise_rate_float_follows_the_ramp(three_classes_200x8, t_k):
     X, y = three_classes_200x8
-    clf = PDiffClassifier(noise_rate=0.4, t_k=t_k, **FAST).fit(X, y)
+    clf = PDiffClassifier(noise_rate=0.4, t_k=t_k, **THREE_EPOCHS).fit(X, y)
     # Epoch e (0-based) trains with e completed epochs.
     expected = [0.4 * (1.0 if t_k == 0 else min(1.0, e / t_k)) for e in range(3)]
     assert clf.history_[:, "drop_rate"] == pytest.approx(expected, rel=1e-12)
@@ -288,7 +287,7 @@ def test_noise_rate_float_follows_the_ramp(three_classes_200x8, t_k):
 
 def test_noise_rate_zero_keeps_every_sample(three_classes_200x8):
     X, y = three_classes_200x8
-    clf = PDiffClassifier(noise_rate=0.0, **FAST).fit(X, y)
+    clf = PDiffClassifier(noise_rate=0.0, **THREE_EPOCHS).fit(X, y)
     assert clf.noise_rate_ == 0.0
     assert clf.history_[:, "kept_fraction"] == [1.0] * 3
     assert clf.history_[:, "drop_rate"] == [0.0] * 3
@@ -297,7 +296,7 @@ def test_noise_rate_zero_keeps_every_sample(three_classes_200x8):
 def test_noise_rate_drops_about_that_share(three_classes_200x8):
     X, y = three_classes_200x8
     y_noisy = make_noisy_labels(y, 0.3, random_state=0)
-    clf = PDiffClassifier(noise_rate=0.3, t_k=0, **FAST).fit(X, y_noisy)
+    clf = PDiffClassifier(noise_rate=0.3, t_k=0, **THREE_EPOCHS).fit(X, y_noisy)
     assert clf.history_[-1, "weighting"]
     # Bin-granular threshold: the crossing bin is kept, so slightly more than 70% stays.
     assert 0.55 < clf.history_[-1, "kept_fraction"] < 0.85
@@ -310,14 +309,14 @@ def test_noise_rate_drops_about_that_share(three_classes_200x8):
 def test_window_is_capped_at_one_epoch_of_batches(n_samples, batch_size, window, expected):
     X, y = make_classification(n_samples=n_samples, n_features=4, random_state=0)
     clf = PDiffClassifier(
-        small_mlp, **{**FAST, "window": window, "batch_size": batch_size, "max_epochs": 1}
+        small_mlp, **{**THREE_EPOCHS, "window": window, "batch_size": batch_size, "max_epochs": 1}
     ).fit(X, y)
     assert clf.window_ == expected
 
 
 def test_window_is_capped_at_an_epoch_of_the_rows_left_for_training():
     X, y = make_classification(n_samples=100, n_features=4, random_state=0)
-    params = {**FAST, "window": 100, "batch_size": 10, "max_epochs": 1}
+    params = {**THREE_EPOCHS, "window": 100, "batch_size": 10, "max_epochs": 1}
     clf = PDiffClassifier(small_mlp, validation_fraction=0.5, **params).fit(X, y)
     assert clf.window_ == 5  # 50 training rows in batches of 10, not the 100 rows' 10 batches
 
@@ -377,15 +376,15 @@ def fit_under_global_seed(global_seed, X, y, **params):
 
 def test_same_random_state_gives_identical_predictions(three_classes_200x8):
     X, y = three_classes_200x8
-    first = fit_under_global_seed(1, X, y, **FAST)
-    second = fit_under_global_seed(2, X, y, **FAST)
+    first = fit_under_global_seed(1, X, y, **THREE_EPOCHS)
+    second = fit_under_global_seed(2, X, y, **THREE_EPOCHS)
     np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
     assert first.history_[:, "train_loss"] == second.history_[:, "train_loss"]
 
 
 def test_random_state_instance_is_accepted(three_classes_200x8):
     X, y = three_classes_200x8
-    params = {**FAST, "max_epochs": 1}
+    params = {**THREE_EPOCHS, "max_epochs": 1}
     first = fit_under_global_seed(1, X, y, **{**params, "random_state": np.random.RandomState(1)})
     second = fit_under_global_seed(2, X, y, **{**params, "random_state": np.random.RandomState(1)})
     np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
@@ -393,8 +392,8 @@ def test_random_state_instance_is_accepted(three_classes_200x8):
 
 def test_different_random_state_gives_different_predictions(three_classes_200x8):
     X, y = three_classes_200x8
-    first = fit_under_global_seed(1, X, y, **FAST)
-    other = fit_under_global_seed(1, X, y, **{**FAST, "random_state": 1})
+    first = fit_under_global_seed(1, X, y, **THREE_EPOCHS)
+    other = fit_under_global_seed(1, X, y, **{**THREE_EPOCHS, "random_state": 1})
     assert not np.allclose(other.predict_proba(X), first.predict_proba(X))
 
 
@@ -403,7 +402,7 @@ def test_fit_leaves_global_rng_state_unchanged(three_classes_200x8):
     torch_state = torch.get_rng_state()
     # The legacy global generator is the one random_state=None would draw from.
     numpy_state = np.random.get_state()[1].copy()  # noqa: NPY002
-    PDiffClassifier(**{**FAST, "max_epochs": 1}).fit(X, y)
+    PDiffClassifier(**{**THREE_EPOCHS, "max_epochs": 1}).fit(X, y)
     assert torch.equal(torch.get_rng_state(), torch_state)
     np.testing.assert_array_equal(np.random.get_state()[1], numpy_state)  # noqa: NPY002
 
@@ -447,14 +446,14 @@ def test_pandas_input(three_classes_200x8):
     columns = [f"f{i}" for i in range(8)]
     frame = pd.DataFrame(X, columns=columns)
     labels = pd.Series(np.array(["x", "y", "z"])[y])
-    clf = PDiffClassifier(**FAST).fit(frame, labels)
+    clf = PDiffClassifier(**THREE_EPOCHS).fit(frame, labels)
     np.testing.assert_array_equal(clf.feature_names_in_, columns)
     assert clf.n_features_in_ == 8
     pred = clf.predict(frame)
     assert pred.shape == (200,)
     assert set(pred) <= {"x", "y", "z"}
     np.testing.assert_array_equal(
-        clf.predict_proba(frame), PDiffClassifier(**FAST).fit(X, labels).predict_proba(X)
+        clf.predict_proba(frame), PDiffClassifier(**THREE_EPOCHS).fit(X, labels).predict_proba(X)
     )
 
 
@@ -462,7 +461,7 @@ def test_device_spellings_for_the_cpu(three_classes_200x8):
     X, y = three_classes_200x8
     expected = None
     for device in ["cpu", torch.device("cpu")] + ([] if CUDA else ["auto"]):
-        clf = PDiffClassifier(**{**FAST, "max_epochs": 1, "device": device}).fit(X, y)
+        clf = PDiffClassifier(**{**THREE_EPOCHS, "max_epochs": 1, "device": device}).fit(X, y)
         assert next(clf.net_.module_.parameters()).device.type == "cpu"
         proba = clf.predict_proba(X)
         if expected is None:
@@ -475,9 +474,9 @@ def test_device_spellings_for_the_cpu(three_classes_200x8):
 
 def test_pipeline_applies_the_scaler(three_classes_200x8):
     X, y = three_classes_200x8
-    pipe = make_pipeline(StandardScaler(), PDiffClassifier(**FAST)).fit(X, y)
+    pipe = make_pipeline(StandardScaler(), PDiffClassifier(**THREE_EPOCHS)).fit(X, y)
     scaler = StandardScaler().fit(X)
-    alone = PDiffClassifier(**FAST).fit(scaler.transform(X), y)
+    alone = PDiffClassifier(**THREE_EPOCHS).fit(scaler.transform(X), y)
     np.testing.assert_array_equal(pipe.predict_proba(X), alone.predict_proba(scaler.transform(X)))
     assert pipe.score(X, y) > 0.5
 
@@ -486,7 +485,7 @@ def test_pipeline_applies_the_scaler(three_classes_200x8):
 def test_grid_search(three_classes_200x8, param, grid):
     X, y = three_classes_200x8
     search = GridSearchCV(
-        PDiffClassifier(small_mlp, **{**FAST, "max_epochs": 2}),
+        PDiffClassifier(small_mlp, **{**THREE_EPOCHS, "max_epochs": 2}),
         {param: grid},
         cv=2,
     ).fit(X, y)
@@ -499,7 +498,7 @@ def test_grid_search(three_classes_200x8, param, grid):
 def test_cross_val_predict_proba(three_classes_200x8):
     X, y = three_classes_200x8
     proba = cross_val_predict(
-        PDiffClassifier(small_mlp, **FAST), X, y, cv=2, method="predict_proba"
+        PDiffClassifier(small_mlp, **THREE_EPOCHS), X, y, cv=2, method="predict_proba"
     )
     assert proba.shape == (200, 3)
     np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
@@ -514,7 +513,7 @@ def test_fit_signature_names_sample_weight():
 
 def test_unit_sample_weight_equals_none(fitted, three_classes_200x8):
     X, y = three_classes_200x8
-    weighted = PDiffClassifier(**FAST).fit(X, y, sample_weight=np.ones(200))
+    weighted = PDiffClassifier(**THREE_EPOCHS).fit(X, y, sample_weight=np.ones(200))
     np.testing.assert_array_equal(weighted.predict_proba(X), fitted.predict_proba(X))
 
 
@@ -528,7 +527,7 @@ def test_sample_weight_shifts_predictions_towards_heavy_class():
         class_sep=0.5,
         random_state=0,
     )
-    params = {**FAST, "max_epochs": 5, "lr": 1e-2}
+    params = {**THREE_EPOCHS, "max_epochs": 5, "lr": 1e-2}
     plain = PDiffClassifier(small_mlp, **params).fit(X, y)
     heavy = PDiffClassifier(small_mlp, **params).fit(X, y, sample_weight=np.where(y == 0, 10, 1))
     assert heavy.predict_proba(X)[:, 0].mean() > plain.predict_proba(X)[:, 0].mean() + 0.2
@@ -550,7 +549,7 @@ def test_sample_weight_shifts_predictions_towards_heavy_class():
 def test_bad_sample_weight_raises(three_classes_200x8, make_weight, match):
     X, y = three_classes_200x8
     with pytest.raises(ValueError, match=match):
-        PDiffClassifier(**FAST).fit(X, y, sample_weight=make_weight(y))
+        PDiffClassifier(**THREE_EPOCHS).fit(X, y, sample_weight=make_weight(y))
 
 
 # Bad input ----------------------------------------------------------------------------------------
@@ -577,7 +576,7 @@ def _with(X, index, value):
 def test_bad_data_raises(three_classes_200x8, make_data, match):
     X, y = make_data(*three_classes_200x8)
     with pytest.raises(ValueError, match=match):
-        PDiffClassifier(**FAST).fit(X, y)
+        PDiffClassifier(**THREE_EPOCHS).fit(X, y)
 
 
 BAD_HYPERPARAMETERS = [
@@ -626,7 +625,7 @@ BAD_HYPERPARAMETERS = [
 )
 def test_bad_hyperparameters_raise_in_fit(three_classes_200x8, params, error, match):
     X, y = three_classes_200x8
-    clf = PDiffClassifier(**{**FAST, **params})
+    clf = PDiffClassifier(**{**THREE_EPOCHS, **params})
     with pytest.raises(error, match=match):
         clf.fit(X, y)
     assert not hasattr(clf, "net_")
@@ -637,7 +636,7 @@ def test_bad_hyperparameters_raise_in_fit(three_classes_200x8, params, error, ma
 def test_cuda_device_without_cuda_raises(three_classes_200x8, device):
     X, y = three_classes_200x8
     with pytest.raises(ValueError, match=r"device=.*cuda.* but CUDA is not available"):
-        PDiffClassifier(**{**FAST, "device": device}).fit(X, y)
+        PDiffClassifier(**{**THREE_EPOCHS, "device": device}).fit(X, y)
 
 
 def test_predict_before_fit_raises(three_classes_200x8):
@@ -667,7 +666,7 @@ def test_predict_images_of_wrong_size_raises(fitted_images):
 @needs_cuda
 def test_fit_and_predict_on_cuda(three_classes_200x8):
     X, y = three_classes_200x8
-    clf = PDiffClassifier(**{**FAST, "device": "cuda"}).fit(X, y)
+    clf = PDiffClassifier(**{**THREE_EPOCHS, "device": "cuda"}).fit(X, y)
     assert next(clf.net_.module_.parameters()).device.type == "cuda"
     proba = clf.predict_proba(X)
     assert isinstance(proba, np.ndarray)
@@ -680,7 +679,7 @@ def test_fit_and_predict_on_cuda(three_classes_200x8):
 @needs_cuda
 def test_auto_device_picks_cuda(three_classes_200x8):
     X, y = three_classes_200x8
-    clf = PDiffClassifier(**{**FAST, "device": "auto", "max_epochs": 1}).fit(X, y)
+    clf = PDiffClassifier(**{**THREE_EPOCHS, "device": "auto", "max_epochs": 1}).fit(X, y)
     assert next(clf.net_.module_.parameters()).device.type == "cuda"
 
 
@@ -688,5 +687,5 @@ def test_auto_device_picks_cuda(three_classes_200x8):
 def test_cpu_fit_leaves_cuda_rng_state_unchanged(three_classes_200x8):
     X, y = three_classes_200x8
     cuda_state = torch.cuda.get_rng_state()
-    PDiffClassifier(**{**FAST, "max_epochs": 1}).fit(X, y)
+    PDiffClassifier(**{**THREE_EPOCHS, "max_epochs": 1}).fit(X, y)
     assert torch.equal(torch.cuda.get_rng_state(), cuda_state)

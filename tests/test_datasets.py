@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from settings import FIVE_QUICK_EPOCHS
 from sklearn.model_selection import StratifiedKFold
 from torch import nn
 from torch.utils.data import Dataset, IterableDataset, TensorDataset
@@ -14,8 +15,6 @@ from cleanlab_pdiff._fit import inputs as _inputs
 from cleanlab_pdiff._fit.validation import validate_input
 from cleanlab_pdiff.augment import random_crop_flip
 from cleanlab_pdiff.label_issues import cross_val_pred_probs
-
-FAST = {"max_epochs": 5, "lr": 1e-2, "random_state": 0}
 
 
 class Samples(Dataset):
@@ -51,8 +50,8 @@ def images_3x8x8():
 
 def test_a_dataset_gives_the_probabilities_of_the_array(three_classes_120x8):
     X, y = three_classes_120x8
-    from_array = PDiffClassifier(**FAST).fit(X, y)
-    from_dataset = PDiffClassifier(**FAST).fit(Samples(X), y)
+    from_array = PDiffClassifier(**FIVE_QUICK_EPOCHS).fit(X, y)
+    from_dataset = PDiffClassifier(**FIVE_QUICK_EPOCHS).fit(Samples(X), y)
     expected = from_array.predict_proba(X)
     np.testing.assert_array_equal(from_dataset.predict_proba(Samples(X)), expected)
     np.testing.assert_array_equal(from_dataset.predict_proba(X), expected)
@@ -68,7 +67,7 @@ def test_a_dataset_gives_the_probabilities_of_the_array(three_classes_120x8):
 
 def test_images_as_a_dataset_with_augmentation_match_the_array(images_3x8x8):
     X, y = images_3x8x8
-    params = {**FAST, "module": tiny_cnn, "augment": True, "retrain": "auto"}
+    params = {**FIVE_QUICK_EPOCHS, "module": tiny_cnn, "augment": True, "retrain": "auto"}
     from_array = PDiffClassifier(**params).fit(X, y)
     from_dataset = PDiffClassifier(**params).fit(TensorDataset(torch.from_numpy(X)), y)
     np.testing.assert_array_equal(from_dataset.predict_proba(X), from_array.predict_proba(X))
@@ -78,23 +77,50 @@ def test_images_as_a_dataset_with_augmentation_match_the_array(images_3x8x8):
 def test_y_none_reads_the_dataset_s_targets(three_classes_120x8):
     X, y = three_classes_120x8
     names = np.array(["a", "b", "c"])[y]
-    clf = PDiffClassifier(**FAST).fit(Samples(X, names, with_targets=True))
+    clf = PDiffClassifier(**FIVE_QUICK_EPOCHS).fit(Samples(X, names, with_targets=True))
     assert clf.classes_.tolist() == ["a", "b", "c"]
     with pytest.raises(ValueError, match="no `targets` attribute: give the labels as y"):
-        PDiffClassifier(**FAST).fit(Samples(X))
+        PDiffClassifier(**FIVE_QUICK_EPOCHS).fit(Samples(X))
 
 
 def test_every_method_takes_a_dataset(three_classes_120x8):
     X, y = three_classes_120x8
     data = Samples(X)
-    clf = PDiffClassifier(**FAST).fit(data, y)
+    clf = PDiffClassifier(**FIVE_QUICK_EPOCHS).fit(data, y)
     assert clf.score(data, y) == clf.score(X, y) > 0.8
     np.testing.assert_array_equal(clf.predict(data), clf.predict(X))
     np.testing.assert_array_equal(clf.label_quality_scores(data, y), clf.label_quality_scores(X, y))
     np.testing.assert_array_equal(clf.find_label_issues(data, y), clf.label_issues_)
     clf.partial_fit(data, y)
-    continued = PDiffClassifier(**FAST).fit(X, y).partial_fit(X, y)
+    continued = PDiffClassifier(**FIVE_QUICK_EPOCHS).fit(X, y).partial_fit(X, y)
     np.testing.assert_array_equal(clf.predict_proba(X), continued.predict_proba(X))
+
+
+class CountingReads(Samples):
+    """:class:`Samples` that counts how often each item is read."""
+
+    def __init__(self, X):
+        super().__init__(X)
+        self.reads = np.zeros(len(X), dtype=int)
+
+    def __getitem__(self, i):
+        self.reads[i] += 1
+        return super().__getitem__(i)
+
+
+@pytest.mark.parametrize("noise_rate", [0.0, "auto"], ids=["one-run", "probes"])
+def test_a_fit_reads_the_first_item_no_more_often_than_any_other(three_classes_120x8, noise_rate):
+    # The sample shape is read once, at the front door: the first item is then read as
+    # often as the others, by the passes over the data (moments, training, probes).
+    X, y = three_classes_120x8
+    data = CountingReads(X)
+    PDiffClassifier(**{**FIVE_QUICK_EPOCHS, "max_epochs": 2, "noise_rate": noise_rate}).fit(data, y)
+    assert data.reads[0] == np.max(data.reads[1:]) + 1  # the + 1: the sample shape
+    data.reads[:] = 0
+    PDiffClassifier(**{**FIVE_QUICK_EPOCHS, "max_epochs": 2, "noise_rate": 0.0}).fit(
+        data, y
+    ).predict(data)
+    assert data.reads[0] == np.max(data.reads[1:]) + 2  # fit's and predict's first reads
 
 
 def test_cross_validated_issues_train_each_fold_on_a_subset(three_classes_120x8):
@@ -110,7 +136,7 @@ def test_cross_validated_issues_train_each_fold_on_a_subset(three_classes_120x8)
 
 def test_worker_processes_follow_each_example_s_index(three_classes_120x8):
     X, y = three_classes_120x8
-    params = {**FAST, "noise_rate": 0.2, "max_epochs": 2, "batch_size": 32}
+    params = {**FIVE_QUICK_EPOCHS, "noise_rate": 0.2, "max_epochs": 2, "batch_size": 32}
     in_process = PDiffClassifier(**params).fit(Samples(X), y)
     workers = PDiffClassifier(**params, num_workers=2).fit(Samples(X), y)
     np.testing.assert_array_equal(
@@ -145,7 +171,7 @@ class Words(Dataset):
 
 def test_bad_datasets_are_refused_with_the_item_named(three_classes_120x8):
     X, y = three_classes_120x8
-    clf = PDiffClassifier(**FAST)
+    clf = PDiffClassifier(**FIVE_QUICK_EPOCHS)
     with pytest.raises(ValueError, match="X \\(a Dataset\\) has 120 items but y has 119 labels"):
         clf.fit(Samples(X), y[:-1])
     with pytest.raises(ValueError, match=r"item 33 of X has shape \(7,\).*shape \(8,\)"):
@@ -156,16 +182,18 @@ def test_bad_datasets_are_refused_with_the_item_named(three_classes_120x8):
         clf.fit(Stream(), [0])
     with pytest.raises(TypeError, match="item 0 of X holds a str; the samples of a Dataset"):
         clf.fit(Words(), [0, 1, 0, 1])
-    fitted = PDiffClassifier(**FAST).fit(X, y)
+    fitted = PDiffClassifier(**FIVE_QUICK_EPOCHS).fit(X, y)
     with pytest.raises(ValueError, match=r"X has shape \(120, 5\); the model was fitted on"):
         fitted.predict(Samples(np.ascontiguousarray(X[:, :5])))
     with pytest.raises(ValueError, match="augment=True crops and flips images"):
-        PDiffClassifier(**FAST, augment=True).fit(X, y)
+        PDiffClassifier(**FIVE_QUICK_EPOCHS, augment=True).fit(X, y)
 
 
 def test_ragged_items_in_a_worker_are_reported(three_classes_120x8):
     with pytest.raises(ValueError, match="item 33 of X has shape"):
-        PDiffClassifier(**FAST, num_workers=1, noise_rate=0.1).fit(Ragged(), np.arange(40) % 2)
+        PDiffClassifier(**FIVE_QUICK_EPOCHS, num_workers=1, noise_rate=0.1).fit(
+            Ragged(), np.arange(40) % 2
+        )
 
 
 # Images as uint8, and files mapped into memory ---------------------------------------------------
@@ -176,7 +204,7 @@ def test_uint8_images_stay_uint8_and_train_as_their_float_values(images_3x8x8):
     pixels = (X * 150).astype(np.uint8)
     checked, _ = validate_input(PDiffClassifier(), pixels, y, reset=True)
     assert checked.dtype == np.uint8 and np.shares_memory(checked.data, pixels)
-    params = {**FAST, "module": tiny_cnn, "noise_rate": 0.1}
+    params = {**FIVE_QUICK_EPOCHS, "module": tiny_cnn, "noise_rate": 0.1}
     from_uint8 = PDiffClassifier(**params).fit(pixels, y)
     from_float = PDiffClassifier(**params).fit(pixels.astype(np.float32), y)
     np.testing.assert_array_equal(
@@ -233,11 +261,11 @@ def test_a_memory_mapped_float_file_is_checked_block_by_block(tmp_path, three_cl
     path = tmp_path / "x.f64"
     mapped = np.memmap(path, dtype=np.float64, mode="w+", shape=X.shape)
     mapped[:] = X
-    fitted = PDiffClassifier(**FAST).fit(mapped, y)
+    fitted = PDiffClassifier(**FIVE_QUICK_EPOCHS).fit(mapped, y)
     np.testing.assert_array_equal(fitted.predict_proba(mapped), fitted.predict_proba(X))
     mapped[7, 3] = np.nan
     with pytest.raises(ValueError, match="Input X contains NaN or infinity"):
-        PDiffClassifier(**FAST).fit(mapped, y)
+        PDiffClassifier(**FIVE_QUICK_EPOCHS).fit(mapped, y)
 
 
 # Augmentation ------------------------------------------------------------------------------------
@@ -270,7 +298,7 @@ def test_random_crop_flip_crops_the_padded_image_and_flips_half():
 
 def test_augmentation_changes_training_only(images_3x8x8):
     X, y = images_3x8x8
-    params = {**FAST, "module": tiny_cnn, "noise_rate": 0.1}
+    params = {**FIVE_QUICK_EPOCHS, "module": tiny_cnn, "noise_rate": 0.1}
     plain = PDiffClassifier(**params).fit(X, y)
     augmented = PDiffClassifier(**params, augment=True).fit(X, y)
     assert not np.array_equal(augmented.predict_proba(X), plain.predict_proba(X))

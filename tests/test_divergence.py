@@ -5,6 +5,7 @@ from functools import partial
 import numpy as np
 import pytest
 import torch
+from settings import THREE_EPOCHS
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
@@ -13,7 +14,7 @@ from cleanlab_pdiff import MLP, PDiffClassifier
 
 #: 96 rows in batches of 32: three full batches an epoch. noise_rate=0 keeps every sample,
 #: so a sample with an exploding loss can't be dropped by P-DIFF before it is seen.
-FAST = {"max_epochs": 3, "batch_size": 32, "noise_rate": 0.0, "random_state": 0, "device": "cpu"}
+PLAIN = {**THREE_EPOCHS, "noise_rate": 0.0}  # cross-entropy: divergence, not P-DIFF, is tested
 
 DIVERGED = r"Training diverged: the loss is {loss} at epoch {epoch}, batch {batch}\. Scale"
 
@@ -70,7 +71,7 @@ def _assert_unfitted(clf):
 def test_non_finite_loss_names_epoch_and_batch_and_leaves_unfitted(three_classes_96x6, mode):
     X, y = three_classes_96x6
     # Training call 5 is the second batch of the second epoch.
-    clf = PDiffClassifier(partial(Explode, after=4, mode=mode), **FAST)
+    clf = PDiffClassifier(partial(Explode, after=4, mode=mode), **PLAIN)
     with pytest.raises(FloatingPointError, match=DIVERGED.format(loss=mode, epoch=2, batch=2)):
         clf.fit(X, y)
     _assert_unfitted(clf)
@@ -78,7 +79,7 @@ def test_non_finite_loss_names_epoch_and_batch_and_leaves_unfitted(three_classes
 
 def test_diverging_sgd_raises_floating_point_error(three_classes_96x6):
     X, y = three_classes_96x6
-    clf = PDiffClassifier(**{**FAST, "optimizer": torch.optim.SGD, "lr": 1e6})
+    clf = PDiffClassifier(**{**PLAIN, "optimizer": torch.optim.SGD, "lr": 1e6})
     with pytest.raises(
         FloatingPointError, match=DIVERGED.format(loss="nan", epoch=r"\d+", batch=r"\d+")
     ):
@@ -88,7 +89,7 @@ def test_diverging_sgd_raises_floating_point_error(three_classes_96x6):
 
 def test_failed_refit_forgets_the_earlier_successful_fit(three_classes_96x6):
     X, y = three_classes_96x6
-    clf = PDiffClassifier(**FAST).fit(X, y)
+    clf = PDiffClassifier(**PLAIN).fit(X, y)
     check_is_fitted(clf)
     clf.set_params(module=partial(Explode, after=0, mode="inf"))
     with pytest.raises(FloatingPointError, match=DIVERGED.format(loss="inf", epoch=1, batch=1)):
@@ -99,7 +100,7 @@ def test_failed_refit_forgets_the_earlier_successful_fit(three_classes_96x6):
 def test_diverging_partial_fit_leaves_unfitted_and_counts_epochs_on(three_classes_96x6):
     X, y = three_classes_96x6
     # fit makes training calls 1-3 (epoch 1); partial_fit's call 5 is epoch 2, batch 2.
-    clf = PDiffClassifier(partial(Explode, after=4, mode="inf"), **{**FAST, "max_epochs": 1})
+    clf = PDiffClassifier(partial(Explode, after=4, mode="inf"), **{**PLAIN, "max_epochs": 1})
     clf.fit(X, y)
     check_is_fitted(clf)
     with pytest.raises(FloatingPointError, match=DIVERGED.format(loss="inf", epoch=2, batch=2)):
@@ -122,7 +123,7 @@ class PoisonedSGD(torch.optim.SGD):
 def test_non_finite_parameters_at_train_end_raise_and_leave_unfitted(three_classes_96x6):
     X, y = three_classes_96x6
     # One batch, one step: the loss was finite, only the parameters went bad.
-    clf = PDiffClassifier(**{**FAST, "max_epochs": 1, "batch_size": 128, "optimizer": PoisonedSGD})
+    clf = PDiffClassifier(**{**PLAIN, "max_epochs": 1, "batch_size": 128, "optimizer": PoisonedSGD})
     with pytest.raises(
         FloatingPointError,
         match=r"parameters are not finite after epoch 1\. Scale the features or lower lr",
@@ -137,7 +138,7 @@ def test_non_finite_parameters_at_train_end_raise_and_leave_unfitted(three_class
 def test_fewer_samples_than_one_batch(three_classes_96x6):
     X, y = three_classes_96x6
     X, y = X[:10], y[:10]
-    clf = PDiffClassifier(**{**FAST, "noise_rate": 0.2, "t_k": 0, "batch_size": 32}).fit(X, y)
+    clf = PDiffClassifier(**{**PLAIN, "noise_rate": 0.2, "t_k": 0, "batch_size": 32}).fit(X, y)
     assert clf.window_ == 1
     assert all(len(clf.history_[e, "batches"]) == 1 for e in range(3))
     proba = clf.predict_proba(X)
@@ -151,7 +152,7 @@ def test_class_with_a_single_example(three_classes_96x6):
     X, y = three_classes_96x6
     y = y.copy()
     y[5] = 9
-    clf = PDiffClassifier(**FAST).fit(X, y)
+    clf = PDiffClassifier(**PLAIN).fit(X, y)
     np.testing.assert_array_equal(clf.classes_, [0, 1, 2, 9])
     proba = clf.predict_proba(X)
     assert proba.shape == (96, 4)
@@ -166,7 +167,7 @@ def test_all_labels_identical_but_one(three_classes_96x6):
     X, _ = three_classes_96x6
     y = np.zeros(96, dtype=int)
     y[17] = 1
-    clf = PDiffClassifier(**{**FAST, "noise_rate": "auto"}).fit(X, y)
+    clf = PDiffClassifier(**{**PLAIN, "noise_rate": "auto"}).fit(X, y)
     np.testing.assert_array_equal(clf.classes_, [0, 1])
     assert clf.predict_proba(X).shape == (96, 2)
     assert (clf.predict(X) == 0).mean() >= 0.95
@@ -187,7 +188,7 @@ class ConstantLogits(nn.Module):
 
 def test_threshold_inside_a_single_bin_keeps_that_bin(three_classes_96x6):
     X, y = three_classes_96x6
-    clf = PDiffClassifier(ConstantLogits, **{**FAST, "noise_rate": 0.3, "t_k": 0}).fit(X, y)
+    clf = PDiffClassifier(ConstantLogits, **{**PLAIN, "noise_rate": 0.3, "t_k": 0}).fit(X, y)
     # The drop rate is 0.3 throughout, but the bin that crosses it holds all the mass and
     # is kept (docs/pdiff.md, "The distribution, the threshold and the weights"): nothing is
     # dropped.
@@ -227,7 +228,7 @@ def test_a_thousand_classes():
 @pytest.fixture(scope="module")
 def unit_scale_accuracy(three_classes_96x6):
     X, y = three_classes_96x6
-    clf = PDiffClassifier(**{**FAST, "noise_rate": "auto", "lr": 1e-2}).fit(X, y)
+    clf = PDiffClassifier(**{**PLAIN, "noise_rate": "auto", "lr": 1e-2}).fit(X, y)
     return (clf.predict(X) == y).mean()
 
 
@@ -244,7 +245,7 @@ def test_extreme_feature_scales_learn_as_at_unit_scale(
     three_classes_96x6, unit_scale_accuracy, scale
 ):
     X, y = three_classes_96x6
-    clf = PDiffClassifier(**{**FAST, "noise_rate": "auto", "lr": 1e-2}).fit(X * scale, y)
+    clf = PDiffClassifier(**{**PLAIN, "noise_rate": "auto", "lr": 1e-2}).fit(X * scale, y)
     assert (clf.predict(X * scale) == y).mean() >= unit_scale_accuracy - 0.05
     assert clf.noise_rate_ <= 0.2  # the labels are clean
 
@@ -252,7 +253,7 @@ def test_extreme_feature_scales_learn_as_at_unit_scale(
 @pytest.mark.parametrize("scale", [1e30, 1e-30], ids=["huge", "tiny"])
 def test_extreme_feature_scale_without_standardising_says_to_scale(three_classes_96x6, scale):
     X, y = three_classes_96x6
-    clf = PDiffClassifier(**{**FAST, "standardize": False})
+    clf = PDiffClassifier(**{**PLAIN, "standardize": False})
     with pytest.raises(ValueError, match="Scale the features first, e.g. with sklearn"):
         clf.fit(X * scale, y)
 
@@ -260,7 +261,7 @@ def test_extreme_feature_scale_without_standardising_says_to_scale(three_classes
 @pytest.fixture(scope="module")
 def unit_weight_proba(three_classes_96x6):
     X, y = three_classes_96x6
-    return PDiffClassifier(**FAST).fit(X, y).predict_proba(X)
+    return PDiffClassifier(**PLAIN).fit(X, y).predict_proba(X)
 
 
 @pytest.mark.parametrize(
@@ -280,5 +281,5 @@ def test_uniform_sample_weight_scale_does_not_change_the_model(
     # The loss is normalised by the batch's summed sample weight and the P-DIFF CDF by the
     # window's, so scaling every weight by one constant must not change the model.
     X, y = three_classes_96x6
-    clf = PDiffClassifier(**FAST).fit(X, y, sample_weight=np.full(len(y), scale))
+    clf = PDiffClassifier(**PLAIN).fit(X, y, sample_weight=np.full(len(y), scale))
     np.testing.assert_allclose(clf.predict_proba(X), unit_weight_proba, atol=1e-5)

@@ -31,7 +31,3 @@ def test_docs_build_without_warnings(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "html" / "api.html").exists()
     assert (tmp_path / "html" / "_images" / "delta.png").exists()
-
-
-def test_the_delta_figure_is_committed():
-    assert (DOCS / "figures" / "delta.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from settings import ONE_EPOCH
 
 from cleanlab_pdiff import PDiffClassifier
 
@@ -19,7 +20,7 @@ from cleanlab_pdiff import PDiffClassifier
 pytestmark = pytest.mark.filterwarnings("ignore:.*encountered in:RuntimeWarning")
 
 N, D = 12, 3
-FAST = {"max_epochs": 1, "batch_size": 8, "random_state": 0, "device": "cpu"}
+TINY_BATCHES = {**ONE_EPOCH, "batch_size": 8}  # a few rows make several batches
 FUZZ = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
 
 
@@ -32,7 +33,7 @@ def data():
 @pytest.fixture(scope="module")
 def fitted(data):
     """Fitted on 12 x 3 features, classes 0, 1, 2; tests must only read it."""
-    return PDiffClassifier(**FAST).fit(*data)
+    return PDiffClassifier(**TINY_BATCHES).fit(*data)
 
 
 # Strategies: each draws (malformed value, pattern of the error message) --------------------------
@@ -291,7 +292,7 @@ def malformed_sample_weight(draw):
 @given(case=MALFORMED_X)
 def test_fit_rejects_malformed_X(data, case):
     X, match = case
-    clf = PDiffClassifier(**FAST)
+    clf = PDiffClassifier(**TINY_BATCHES)
     with pytest.raises((ValueError, TypeError), match=match):
         clf.fit(X, data[1])
     assert not hasattr(clf, "net_")
@@ -301,7 +302,7 @@ def test_fit_rejects_malformed_X(data, case):
 @given(case=malformed_y_for_fit())
 def test_fit_rejects_malformed_y(data, case):
     y, match = case
-    clf = PDiffClassifier(**FAST)
+    clf = PDiffClassifier(**TINY_BATCHES)
     with pytest.raises((ValueError, TypeError), match=match):
         clf.fit(data[0], y)
     assert not hasattr(clf, "net_")
@@ -312,14 +313,14 @@ def test_fit_rejects_malformed_y(data, case):
 def test_fit_rejects_mismatched_lengths(case):
     X, y = case
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
-        PDiffClassifier(**FAST).fit(X, y)
+        PDiffClassifier(**TINY_BATCHES).fit(X, y)
 
 
 @settings(max_examples=20, **FUZZ)
 @given(case=malformed_sample_weight())
 def test_fit_rejects_malformed_sample_weight(data, case):
     weight, match = case
-    clf = PDiffClassifier(**FAST)
+    clf = PDiffClassifier(**TINY_BATCHES)
     with pytest.raises((ValueError, TypeError), match=match):
         clf.fit(*data, sample_weight=weight)
     assert not hasattr(clf, "net_")
@@ -374,7 +375,7 @@ def datetime_X(draw):
 @given(X=datetime_X())
 def test_datetime_X_is_rejected(fitted, data, method, X):
     calls = {
-        "fit": lambda: PDiffClassifier(**FAST).fit(X, data[1]),
+        "fit": lambda: PDiffClassifier(**TINY_BATCHES).fit(X, data[1]),
         "predict_proba": lambda: fitted.predict_proba(X),
         "label_quality_scores": lambda: fitted.label_quality_scores(X, data[1]),
     }

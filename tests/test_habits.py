@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 from scipy import sparse
+from settings import THREE_EPOCHS
 from sklearn.datasets import load_breast_cancer, load_wine
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import roc_auc_score
@@ -15,9 +16,6 @@ from sklearn.utils.class_weight import compute_sample_weight
 from skorch.callbacks import EarlyStopping
 
 from cleanlab_pdiff import PDiffClassifier, make_noisy_labels
-
-FAST = {"max_epochs": 3, "batch_size": 32, "random_state": 0, "device": "cpu"}
-
 
 # Features on any scale ----------------------------------------------------------------------
 
@@ -39,8 +37,8 @@ def test_raw_clean_features_train_well_with_the_defaults(load, accuracy):
 def test_standardisation_is_fitted_and_applied_at_prediction(three_classes_200x8):
     X, y = three_classes_200x8
     shifted = X * 1000 + 500
-    unit = PDiffClassifier(**FAST).fit(X, y)
-    raw = PDiffClassifier(**FAST).fit(shifted, y)
+    unit = PDiffClassifier(**THREE_EPOCHS).fit(X, y)
+    raw = PDiffClassifier(**THREE_EPOCHS).fit(shifted, y)
     np.testing.assert_allclose(raw.mean_, shifted.mean(axis=0))
     np.testing.assert_allclose(raw.scale_, shifted.std(axis=0))
     # The same standardised inputs, so the same model: a scale-free fit.
@@ -49,10 +47,10 @@ def test_standardisation_is_fitted_and_applied_at_prediction(three_classes_200x8
 
 def test_standardize_off_keeps_the_features_as_they_are(three_classes_200x8):
     X, y = three_classes_200x8
-    clf = PDiffClassifier(standardize=False, **FAST).fit(X, y)
+    clf = PDiffClassifier(standardize=False, **THREE_EPOCHS).fit(X, y)
     assert clf.mean_ is None and clf.scale_ is None
     with pytest.raises(ValueError, match="Scale the features first"):
-        PDiffClassifier(standardize=False, **FAST).fit(X * 1e9, y)
+        PDiffClassifier(standardize=False, **THREE_EPOCHS).fit(X * 1e9, y)
 
 
 def test_images_are_standardised_per_channel():
@@ -71,18 +69,31 @@ def test_max_epochs_below_t_k_warns_that_the_ramp_does_not_end(three_classes_200
     X, y = three_classes_200x8
     with pytest.warns(
         UserWarning, match=r"max_epochs=3 ends before .*\(t_k=20 epochs\).* only 10%"
-    ):
-        PDiffClassifier(noise_rate=0.2, **FAST).fit(X, y)
+    ) as caught:
+        PDiffClassifier(noise_rate=0.2, **THREE_EPOCHS).fit(X, y)
+    assert caught[0].filename == __file__  # the user's line, not the package's
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        PDiffClassifier(noise_rate=0.2, t_k=2, **FAST).fit(X, y)
-        PDiffClassifier(noise_rate=0.0, **FAST).fit(X, y)  # no ramp to end
+        PDiffClassifier(noise_rate=0.2, t_k=2, **THREE_EPOCHS).fit(X, y)
+        PDiffClassifier(noise_rate=0.0, **THREE_EPOCHS).fit(X, y)  # no ramp to end
 
 
 def test_tiny_data_warns_that_the_estimate_is_a_guess():
     X, y = np.arange(12.0).reshape(6, 2), np.array([0, 0, 1, 1, 2, 2])
-    with pytest.warns(UserWarning, match="smallest class has 2 example.*rough guess"):
-        PDiffClassifier(**{**FAST, "max_epochs": 25, "t_k": 2}).fit(X, y)
+    with pytest.warns(UserWarning, match="smallest class has 2 example.*rough guess") as caught:
+        PDiffClassifier(**{**THREE_EPOCHS, "max_epochs": 25, "t_k": 2}).fit(X, y)
+    assert caught[0].filename == __file__
+
+
+def test_a_warning_through_scikit_learn_names_the_user_s_call(three_classes_200x8):
+    from sklearn.model_selection import cross_val_score
+    from sklearn.pipeline import make_pipeline
+
+    X, y = three_classes_200x8
+    pipeline = make_pipeline(PDiffClassifier(noise_rate=0.2, **THREE_EPOCHS))
+    with pytest.warns(UserWarning, match="ends before") as caught:
+        cross_val_score(pipeline, X, y, cv=2)
+    assert {warning.filename for warning in caught} == {__file__}
 
 
 # skorch's callbacks and a validation split --------------------------------------------------
@@ -92,7 +103,7 @@ def test_skorch_early_stopping_works_with_a_validation_split(three_classes_200x8
     X, y = three_classes_200x8
     stop = EarlyStopping(patience=2)
     clf = PDiffClassifier(
-        callbacks=[stop], validation_fraction=0.2, **{**FAST, "max_epochs": 200}
+        callbacks=[stop], validation_fraction=0.2, **{**THREE_EPOCHS, "max_epochs": 200}
     ).fit(X, y)
     assert len(clf.history_) < 200  # the validation loss stopped falling
     assert {"valid_loss", "valid_acc"} <= clf.history_[-1].keys()
@@ -101,12 +112,12 @@ def test_skorch_early_stopping_works_with_a_validation_split(three_classes_200x8
 def test_a_validation_monitor_without_a_split_says_what_to_do(three_classes_200x8):
     X, y = three_classes_200x8
     with pytest.raises(ValueError, match="monitors 'valid_loss'.*set validation_fraction"):
-        PDiffClassifier(callbacks=[EarlyStopping()], **FAST).fit(X, y)
+        PDiffClassifier(callbacks=[EarlyStopping()], **THREE_EPOCHS).fit(X, y)
 
 
 def test_early_stopping_watches_the_validation_accuracy(three_classes_200x8):
     X, y = three_classes_200x8
-    clf = PDiffClassifier(early_stopping=2, **{**FAST, "max_epochs": 200}).fit(X, y)
+    clf = PDiffClassifier(early_stopping=2, **{**THREE_EPOCHS, "max_epochs": 200}).fit(X, y)
     accuracy = clf.history_[:, "valid_acc"]
     assert len(accuracy) < 200 and max(accuracy) >= 0.9
     # Validation rows (10%) get no training-time quality, and are never flagged.
@@ -121,12 +132,16 @@ def test_class_weight_multiplies_the_sample_weights(three_classes_200x8):
     X, y = three_classes_200x8
     keep = np.r_[np.flatnonzero(y == 0), np.flatnonzero(y != 0)[:60]]
     X, y = X[keep], y[keep]
-    balanced = PDiffClassifier(class_weight="balanced", **FAST).fit(X, y)
-    by_hand = PDiffClassifier(**FAST).fit(X, y, sample_weight=compute_sample_weight("balanced", y))
+    balanced = PDiffClassifier(class_weight="balanced", **THREE_EPOCHS).fit(X, y)
+    by_hand = PDiffClassifier(**THREE_EPOCHS).fit(
+        X, y, sample_weight=compute_sample_weight("balanced", y)
+    )
     np.testing.assert_array_equal(balanced.predict_proba(X), by_hand.predict_proba(X))
     weights = {0: 1.0, 1: 3.0, 2: 3.0}
-    both = PDiffClassifier(class_weight=weights, **FAST).fit(X, y, sample_weight=np.full(len(y), 2))
-    alone = PDiffClassifier(class_weight=weights, **FAST).fit(X, y)
+    both = PDiffClassifier(class_weight=weights, **THREE_EPOCHS).fit(
+        X, y, sample_weight=np.full(len(y), 2)
+    )
+    alone = PDiffClassifier(class_weight=weights, **THREE_EPOCHS).fit(X, y)
     np.testing.assert_array_equal(both.predict_proba(X), alone.predict_proba(X))
     assert not np.array_equal(alone.predict_proba(X), by_hand.predict_proba(X))
 
@@ -138,14 +153,14 @@ def test_class_weight_multiplies_the_sample_weights(three_classes_200x8):
 def test_bad_class_weight_raises(three_classes_200x8, class_weight, match):
     X, y = three_classes_200x8
     with pytest.raises(ValueError, match=match):
-        PDiffClassifier(class_weight=class_weight, **FAST).fit(X, y)
+        PDiffClassifier(class_weight=class_weight, **THREE_EPOCHS).fit(X, y)
 
 
 def test_sparse_input_gives_the_dense_result(three_classes_200x8):
     X, y = three_classes_200x8
     X = np.where(np.abs(X) > 1, X, 0.0)  # mostly zeros
-    dense = PDiffClassifier(**FAST).fit(X, y)
-    fitted = PDiffClassifier(**FAST).fit(sparse.csr_matrix(X), y)
+    dense = PDiffClassifier(**THREE_EPOCHS).fit(X, y)
+    fitted = PDiffClassifier(**THREE_EPOCHS).fit(sparse.csr_matrix(X), y)
     # Sparse data are scaled, not centred: the same only up to that shift.
     np.testing.assert_allclose(fitted.scale_, dense.scale_, rtol=1e-6)
     assert (fitted.predict(sparse.csr_matrix(X)) == y).mean() >= 0.8
@@ -181,11 +196,11 @@ def test_n_threads_applies_while_fitting_and_predicting_only(three_classes_200x8
     real = torch.set_num_threads
     monkeypatch.setattr(torch, "set_num_threads", lambda n: (seen.append(n), real(n)))
     before = torch.get_num_threads()
-    clf = PDiffClassifier(n_threads=2, **{**FAST, "noise_rate": 0.0}).fit(X, y)
+    clf = PDiffClassifier(n_threads=2, **{**THREE_EPOCHS, "noise_rate": 0.0}).fit(X, y)
     clf.predict(X)
     assert 2 in seen and torch.get_num_threads() == before
     with pytest.raises(ValueError, match=r"n_threads must be in \[1, inf\], got 0"):
-        PDiffClassifier(n_threads=0, **FAST).fit(X, y)
+        PDiffClassifier(n_threads=0, **THREE_EPOCHS).fit(X, y)
 
 
 # find_label_issues after fit ----------------------------------------------------------------
@@ -194,6 +209,6 @@ def test_n_threads_applies_while_fitting_and_predicting_only(three_classes_200x8
 def test_label_issues_after_fit_are_what_find_label_issues_returns(three_classes_200x8):
     X, y = three_classes_200x8
     y_noisy = make_noisy_labels(y, 0.2, random_state=0)
-    fitted = PDiffClassifier(**FAST).fit(X, y_noisy)
-    found = PDiffClassifier(**FAST).find_label_issues(X, y_noisy)
+    fitted = PDiffClassifier(**THREE_EPOCHS).fit(X, y_noisy)
+    found = PDiffClassifier(**THREE_EPOCHS).find_label_issues(X, y_noisy)
     np.testing.assert_array_equal(fitted.label_issues_, found)

@@ -6,7 +6,7 @@ import pytest
 import torch
 from skorch.dataset import Dataset
 
-from cleanlab_pdiff.loader import batch_loader, training_batches
+from cleanlab_pdiff._fit.batches import batch_loader, training_batches
 
 X = np.random.default_rng(0).standard_normal((10, 4)).astype(np.float32)
 TARGETS = {"label": np.arange(10) % 3, "index": np.arange(10), "weight": np.linspace(0, 1, 10)}

@@ -17,7 +17,7 @@ matplotlib.use("Agg")
 from matplotlib import pyplot  # noqa: E402  (after choosing the backend)
 
 N_EPOCHS = 8
-FAST = {"max_epochs": N_EPOCHS, "t_k": 3, "random_state": 0, "device": "cpu"}
+PAST_THE_RAMP = {"max_epochs": N_EPOCHS, "t_k": 3, "random_state": 0, "device": "cpu"}
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -37,13 +37,13 @@ def digits_300_flipped30():
 @pytest.fixture(scope="module")
 def recorded(digits_300_flipped30):
     X, _, y_noisy = digits_300_flipped30
-    return PDiffClassifier(callbacks=[DeltaRecorder()], **FAST).fit(X, y_noisy)
+    return PDiffClassifier(callbacks=[DeltaRecorder()], **PAST_THE_RAMP).fit(X, y_noisy)
 
 
 @pytest.fixture(scope="module")
 def unrecorded(digits_300_flipped30):
     X, _, y_noisy = digits_300_flipped30
-    return PDiffClassifier(**FAST).fit(X, y_noisy)
+    return PDiffClassifier(**PAST_THE_RAMP).fit(X, y_noisy)
 
 
 def save_png(ax, path):
@@ -84,7 +84,9 @@ def test_recorder_leaves_training_unchanged(recorded, unrecorded, digits_300_fli
 def test_recorder_restarts_at_fit_and_continues_with_partial_fit(digits_300_flipped30):
     X, _, y_noisy = digits_300_flipped30
     recorder = DeltaRecorder()
-    clf = PDiffClassifier(callbacks=[recorder], **{**FAST, "max_epochs": 2}).fit(X, y_noisy)
+    clf = PDiffClassifier(callbacks=[recorder], **{**PAST_THE_RAMP, "max_epochs": 2}).fit(
+        X, y_noisy
+    )
     clf.partial_fit(X, y_noisy)
     assert recorder.epochs_ == [1, 2, 3, 4]
     clf.fit(X, y_noisy)
@@ -157,7 +159,7 @@ def test_delta_plot_draws_on_the_given_axes(recorded):
 
 def test_short_run_has_all_epochs_without_recorder(digits_300_flipped30):
     X, _, y_noisy = digits_300_flipped30
-    clf = PDiffClassifier(**{**FAST, "max_epochs": 3}).fit(X, y_noisy)
+    clf = PDiffClassifier(**{**PAST_THE_RAMP, "max_epochs": 3}).fit(X, y_noisy)
     ax = plot_delta_distribution(clf)
     assert ax.get_xlim() == (0.5, 3.5) and "only the last" not in ax.get_title()
 
@@ -177,7 +179,7 @@ def test_noise_rate_plot(recorded, tmp_path):
 
 def test_noise_rate_plot_with_a_given_rate(digits_300_flipped30):
     X, _, y_noisy = digits_300_flipped30
-    clf = PDiffClassifier(noise_rate=0.3, **FAST).fit(X, y_noisy)
+    clf = PDiffClassifier(noise_rate=0.3, **PAST_THE_RAMP).fit(X, y_noisy)
     labels = [line.get_label() for line in plot_noise_rate(clf).get_lines()]
     assert "drop rate (ramp to noise_rate)" in labels
 

@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pytest
+from settings import ONE_EPOCH
 from sklearn.datasets import load_digits
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback, Checkpoint, LoadInitState
@@ -185,13 +186,11 @@ def test_checkpoint_and_load_init_state_resume_a_killed_run_exactly(
 
 # partial_fit semantics --------------------------------------------------------------------------
 
-FAST = {"max_epochs": 1, "batch_size": 32, "random_state": 0, "device": "cpu"}
-
 
 def test_partial_fit_classes_on_first_call_covers_a_class_missing_from_y(three_classes_120x8):
     X, y = three_classes_120x8
     seen = y != 2
-    clf = PDiffClassifier(**FAST).partial_fit(X[seen], y[seen], classes=[0, 1, 2])
+    clf = PDiffClassifier(**ONE_EPOCH).partial_fit(X[seen], y[seen], classes=[0, 1, 2])
     np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
     assert clf.predict_proba(X).shape == (len(X), 3)
     # Class 2 can come later; the ordering of `classes` does not matter.
@@ -203,7 +202,7 @@ def test_partial_fit_classes_on_first_call_covers_a_class_missing_from_y(three_c
 def test_partial_fit_without_classes_learns_only_the_classes_of_y(three_classes_120x8):
     X, y = three_classes_120x8
     seen = y != 2
-    clf = PDiffClassifier(**FAST).partial_fit(X[seen], y[seen])
+    clf = PDiffClassifier(**ONE_EPOCH).partial_fit(X[seen], y[seen])
     np.testing.assert_array_equal(clf.classes_, [0, 1])
     with pytest.raises(ValueError, match=r"y holds labels not seen in fit: \[2\]"):
         clf.partial_fit(X, y)
@@ -211,7 +210,7 @@ def test_partial_fit_without_classes_learns_only_the_classes_of_y(three_classes_
 
 def test_partial_fit_first_call_rejects_labels_outside_classes(three_classes_120x8):
     X, y = three_classes_120x8
-    clf = PDiffClassifier(**FAST)
+    clf = PDiffClassifier(**ONE_EPOCH)
     with pytest.raises(ValueError, match=r"y holds labels not seen in fit: \[2\]"):
         clf.partial_fit(X, y, classes=[0, 1])
     assert not hasattr(clf, "net_")
@@ -220,7 +219,7 @@ def test_partial_fit_first_call_rejects_labels_outside_classes(three_classes_120
 @pytest.fixture
 def partially_fitted(three_classes_120x8):
     X, y = three_classes_120x8
-    return PDiffClassifier(**FAST).partial_fit(X, y)
+    return PDiffClassifier(**ONE_EPOCH).partial_fit(X, y)
 
 
 @pytest.mark.parametrize("classes", [[0, 1], [0, 1, 2, 3], ["a", "b", "c"]])
@@ -282,3 +281,14 @@ def test_partial_fit_on_the_same_rows_keeps_averaging_the_per_example_results(
     partially_fitted.partial_fit(X, y)
     recorded = np.isfinite(partially_fitted.net_.criterion_.recent_deltas.numpy()).sum(axis=1)
     assert sorted(recorded.tolist()) == [0, 0, 0, 120, 120]
+
+
+def test_partial_fit_with_a_validation_split_continues_as_one_long_fit(three_classes_120x8):
+    # The same rows are held out at each call, and only the others train.
+    X, y = three_classes_120x8
+    params = {**ONE_EPOCH, "noise_rate": 0.1, "t_k": 1, "validation_fraction": 0.25}
+    long = PDiffClassifier(**{**params, "max_epochs": 4}).fit(X, y)
+    continued = PDiffClassifier(**{**params, "max_epochs": 2}).fit(X, y).partial_fit(X, y)
+    np.testing.assert_array_equal(continued.predict_proba(X), long.predict_proba(X))
+    for column in ("train_loss", "valid_loss", "valid_acc"):
+        np.testing.assert_array_equal(continued.history_[:, column], long.history_[:, column])

@@ -12,8 +12,8 @@ import time
 import warnings
 from pathlib import Path
 
+from .._text import PROG, UsageError, fail, one_line
 from . import folders
-from .text import PROG, UsageError, fail, one_line
 
 __all__ = ["find_issues"]
 

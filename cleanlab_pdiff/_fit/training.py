@@ -19,9 +19,9 @@ from sklearn.utils import check_random_state
 from skorch.helper import predefined_split
 from torch import distributed as dist
 
-from ..loader import batch_loader, training_batches
 from ..loss import PDiffLoss
 from ..networks import build_module
+from .batches import batch_loader, training_batches
 from .callbacks import training_callbacks
 from .net import AcceleratedPDiffNet, PDiffNet, softmax
 from .placement import Placement

@@ -5,7 +5,7 @@ import difflib
 import numpy as np
 import pandas as pd
 
-from .._cli.text import quoted
+from .._text import quoted
 from .formats import DELIMITERS, DataError, read_table
 
 __all__ = ["load_labelled_data", "select_columns"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._cli.text import one_line, quoted
+from .._text import one_line, quoted
 
 _CSV_SUFFIXES = (".csv", ".tsv")
 _COMPRESSION_SUFFIXES = (".gz", ".bz2", ".zip", ".xz", ".zst")

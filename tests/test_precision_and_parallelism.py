@@ -12,6 +12,7 @@ import textwrap
 import numpy as np
 import pytest
 import torch
+from settings import THREE_EPOCHS
 from sklearn.base import clone
 from torch import distributed as dist
 from torch import nn
@@ -25,10 +26,9 @@ from cleanlab_pdiff.pdiff import PDiff, is_synchronised
 CUDA = torch.cuda.is_available()
 needs_cuda = pytest.mark.skipif(not CUDA, reason="needs a CUDA device")
 
-FAST = {"max_epochs": 3, "batch_size": 32, "random_state": 0, "device": "cpu"}
 
 #: Settings under which P-DIFF drops examples within a few epochs.
-DROPPING = {**FAST, "noise_rate": 0.2, "t_k": 1, "window": 3, "max_epochs": 4}
+DROPPING = {**THREE_EPOCHS, "noise_rate": 0.2, "t_k": 1, "window": 3, "max_epochs": 4}
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +101,7 @@ def test_bf16_runs_the_forward_in_bfloat16_and_keeps_the_statistics_in_full_prec
 
 def test_float32_precision_does_not_autocast(three_classes_200x8_noisy):
     X, y = three_classes_200x8_noisy
-    clf = PDiffClassifier(small_mlp, **FAST).fit(X, y)
+    clf = PDiffClassifier(small_mlp, **THREE_EPOCHS).fit(X, y)
     assert clf.net_.autocast_dtype is None
 
 
@@ -122,7 +122,7 @@ def test_bf16_on_cuda(three_classes_200x8_noisy):
 
 def test_loader_settings_reach_both_loaders(three_classes_200x8_noisy):
     X, y = three_classes_200x8_noisy
-    clf = PDiffClassifier(small_mlp, num_workers=1, **{**FAST, "max_epochs": 1}).fit(X, y)
+    clf = PDiffClassifier(small_mlp, num_workers=1, **{**THREE_EPOCHS, "max_epochs": 1}).fit(X, y)
     net = clf.net_
     assert net.iterator_train__num_workers == net.iterator_valid__num_workers == 1
     assert net.iterator_train__pin_memory is net.iterator_valid__pin_memory is False
@@ -132,7 +132,7 @@ def test_loader_settings_reach_both_loaders(three_classes_200x8_noisy):
 @pytest.mark.filterwarnings("ignore:'pin_memory' argument is set as true but no accelerator")
 def test_pin_memory_reaches_both_loaders(three_classes_200x8_noisy):
     X, y = three_classes_200x8_noisy
-    clf = PDiffClassifier(small_mlp, pin_memory=True, **{**FAST, "max_epochs": 1}).fit(X, y)
+    clf = PDiffClassifier(small_mlp, pin_memory=True, **{**THREE_EPOCHS, "max_epochs": 1}).fit(X, y)
     net = clf.net_
     for training in (True, False):
         assert net.get_iterator(net.get_dataset(X), training=training).pin_memory is True
@@ -149,7 +149,9 @@ def test_worker_processes_and_pinned_memory_give_the_same_model(three_classes_20
 @needs_cuda
 def test_pinned_memory_on_cuda(three_classes_200x8_noisy):
     X, y = three_classes_200x8_noisy
-    clf = PDiffClassifier(small_mlp, pin_memory=True, **{**FAST, "device": "cuda"}).fit(X, y)
+    clf = PDiffClassifier(small_mlp, pin_memory=True, **{**THREE_EPOCHS, "device": "cuda"}).fit(
+        X, y
+    )
     assert clf.net_.get_iterator(clf.net_.get_dataset(X), training=True).pin_memory
 
 
@@ -178,7 +180,7 @@ def test_pickle_keeps_a_single_process_model_without_the_accelerator(
     three_classes_200x8_noisy, accelerator
 ):
     X, y = three_classes_200x8_noisy
-    clf = PDiffClassifier(small_mlp, accelerator=accelerator, **{**FAST, "device": "auto"})
+    clf = PDiffClassifier(small_mlp, accelerator=accelerator, **{**THREE_EPOCHS, "device": "auto"})
     assert pickle.loads(pickle.dumps(clf)).accelerator is None
     clf.fit(X, y)
     restored = pickle.loads(pickle.dumps(clf))
@@ -206,7 +208,7 @@ def test_accelerator_settings_must_agree(
     three_classes_200x8_noisy, accelerator, params, error, match
 ):
     X, y = three_classes_200x8_noisy
-    clf = PDiffClassifier(accelerator=accelerator, **{**FAST, "device": "auto", **params})
+    clf = PDiffClassifier(accelerator=accelerator, **{**THREE_EPOCHS, "device": "auto", **params})
     with pytest.raises(error, match=match):
         clf.fit(X, y)
     assert not hasattr(clf, "net_")
@@ -316,7 +318,7 @@ def test_kept_fraction_of_an_epoch_counts_the_rows_seen_in_it():
 @pytest.mark.slow
 def test_find_label_issues_cv_is_the_same_with_parallel_folds(three_classes_200x8_noisy):
     X, y = three_classes_200x8_noisy
-    clf = PDiffClassifier(small_mlp, **{**FAST, "max_epochs": 5})
+    clf = PDiffClassifier(small_mlp, **{**THREE_EPOCHS, "max_epochs": 5})
     serial = clf.find_label_issues(X, y, cv=2, n_jobs=1)
     parallel = clf.find_label_issues(X, y, cv=2, n_jobs=2)
     np.testing.assert_array_equal(parallel, serial)
@@ -335,7 +337,7 @@ def test_find_label_issues_cv_is_the_same_with_parallel_folds(three_classes_200x
 def test_bad_n_jobs_raises(three_classes_200x8_noisy, n_jobs, error, match):
     X, y = three_classes_200x8_noisy
     with pytest.raises(error, match=match):
-        PDiffClassifier(**FAST).find_label_issues(X, y, cv=2, n_jobs=n_jobs)
+        PDiffClassifier(**THREE_EPOCHS).find_label_issues(X, y, cv=2, n_jobs=n_jobs)
 
 
 @pytest.mark.slow  # starts two worker processes, each importing torch
@@ -356,6 +358,6 @@ def test_module_is_untouched_by_a_bf16_fit(three_classes_200x8_noisy):
     # autocast casts on the fly: the module given keeps float32 weights.
     X, y = three_classes_200x8_noisy
     module = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 3))
-    clf = PDiffClassifier(module, precision="bf16", **FAST).fit(X, y)
+    clf = PDiffClassifier(module, precision="bf16", **THREE_EPOCHS).fit(X, y)
     assert all(p.dtype == torch.float32 for p in clf.net_.module_.parameters())
     assert all(p.dtype == torch.float32 for p in module.parameters())
