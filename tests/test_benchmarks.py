@@ -1,4 +1,4 @@
-"""The benchmark scripts: a smoke run of the suite (benchmarks/run.py), and their parts."""
+"""The benchmark scripts: a smoke run of the suite (benchmarks/accuracy/run.py), and their parts."""
 
 import csv
 import io
@@ -11,8 +11,9 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
-from benchmarks import cifar, common, label_issues, large_data, overhead, render, run
-from benchmarks.methods import (
+from benchmarks import common
+from benchmarks.accuracy import cells, label_issues, networks, render, results, run, suites
+from benchmarks.accuracy.methods import (
     METHODS,
     EpochTestAccuracy,
     GCELoss,
@@ -20,6 +21,8 @@ from benchmarks.methods import (
     Schedule,
     run_method,
 )
+from benchmarks.cost import large_data, overhead, steps
+from benchmarks.data import cifar, kmeans
 from cleanlab_pdiff import CNN9, MLP, PDiffClassifier, make_noisy_labels
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -38,7 +41,7 @@ def test_smoke_suite_runs_every_method_and_writes_csv_page_and_figures(tmp_path)
     run.main(["--suite", "smoke", "--out", str(tmp_path), "--jobs", "1", "--no-progress"])
     with (tmp_path / "benchmarks_smoke.csv").open() as handle:
         rows = list(csv.DictReader(handle))
-    assert sorted(row["method"] for row in rows) == sorted(run.SYNTHETIC_METHODS)
+    assert sorted(row["method"] for row in rows) == sorted(suites.SYNTHETIC_METHODS)
     for row in rows:
         assert 0 <= float(row["acc_last10"]) <= 1 and 0 <= float(row["acc_final"]) <= 1
         assert float(row["fit_seconds"]) > 0
@@ -123,8 +126,8 @@ def test_schedule_optimizers_and_lr_steps():
 def test_asymmetric_cells_flip_exactly_the_rate_between_confusable_classes(human):
     y = np.repeat(np.arange(10), 50)
     data = {"y": y, "human": {"worse": y} if human else {}}
-    y_noisy = run.noisy_labels(data, run.Noise("asymmetric", 0.2), seed=0)
-    pairs = run.CIFAR_PAIRS if human else run.DIGIT_PAIRS
+    y_noisy = cells.noisy_labels(data, suites.Noise("asymmetric", 0.2), seed=0)
+    pairs = cells.CIFAR_PAIRS if human else cells.DIGIT_PAIRS
     assert (y_noisy != y).sum() == 100
     assert set(zip(y[y_noisy != y].tolist(), y_noisy[y_noisy != y].tolist(), strict=True)) <= set(
         pairs.items()
@@ -135,18 +138,17 @@ def test_small_cnn_is_a_narrow_cnn9():
     def size(module):
         return sum(p.numel() for p in module.parameters())
 
-    channels = [
-        m.out_channels for m in cifar.small_cnn(3, 10).modules() if isinstance(m, torch.nn.Conv2d)
-    ]
+    convolutions = networks.small_cnn(3, 10).modules()
+    channels = [m.out_channels for m in convolutions if isinstance(m, torch.nn.Conv2d)]
     assert channels == [16, 16, 16, 32, 32, 32, 64, 32, 16]
-    assert size(cifar.small_cnn(3, 10)) < size(CNN9(3, 10)) / 50
-    out = cifar.small_cnn(3, 10, width=8, padded=True).train()(torch.zeros(2, 3, 16, 16))
+    assert size(networks.small_cnn(3, 10)) < size(CNN9(3, 10)) / 50
+    out = networks.small_cnn(3, 10, width=8, padded=True).train()(torch.zeros(2, 3, 16, 16))
     assert out.shape == (2, 10)
 
 
 def test_random_flip_flips_only_in_training():
     images = torch.arange(8.0).reshape(1, 1, 1, 8).repeat(64, 1, 1, 1)
-    flip = cifar.RandomFlip(torch.nn.Identity())
+    flip = networks.RandomFlip(torch.nn.Identity())
     torch.manual_seed(0)
     trained = flip.train()(images)
     flipped = (trained == images.flip(-1)).all(dim=(1, 2, 3))
@@ -161,7 +163,7 @@ def test_comparison_counts_ties_as_wins():
         for n, scores in {"a": (0.9, 0.8, 0.9), "b": (0.5, 0.6, 0.5)}.items()
         for m, a in zip(("pdiff_auto", "coteaching", "cleanlearning"), scores, strict=True)
     ]
-    result = render.comparison(rows)
+    result = results.comparison(rows)
     assert result["pdiff_auto", "coteaching"] == (1, 2, [("d", "b", 0.5, 0.6)])
     assert result["pdiff_auto", "cleanlearning"] == (2, 2, [])
 
@@ -171,7 +173,7 @@ def test_option_effects_compare_each_option_with_pdiff_auto():
         {"dataset": "d", "noise": "a", "method": m, "acc_last10": a}
         for m, a in (("pdiff_auto", 0.5), ("pdiff_per_class", 0.75), ("ce", 0.9))
     ]
-    assert render.option_effects(rows) == {"pdiff_per_class": [("d", "a", 0.25)]}
+    assert results.option_effects(rows) == {"pdiff_per_class": [("d", "a", 0.25)]}
     assert [key for key, method in METHODS.items() if method.option] == ["pdiff_per_class"]
 
 
@@ -196,8 +198,8 @@ def test_cifar_subset_is_balanced_aligned_and_cached(tmp_path):
 
 def test_kmeans_features_are_seeded_and_standardised():
     images = np.random.default_rng(0).random((12, 3, 10, 10), dtype=np.float32)
-    first = cifar.kmeans_features(images, images[:3], n_centroids=4, n_patches=300)
-    second = cifar.kmeans_features(images, images[:3], n_centroids=4, n_patches=300)
+    first = kmeans.kmeans_features(images, images[:3], n_centroids=4, n_patches=300)
+    second = kmeans.kmeans_features(images, images[:3], n_centroids=4, n_patches=300)
     np.testing.assert_array_equal(first[0], second[0])
     assert first[0].shape == (12, 16) and first[1].shape == (3, 16)
     np.testing.assert_allclose(first[0].mean(axis=0), 0, atol=1e-4)
@@ -215,7 +217,7 @@ def test_every_method_trains_a_cnn_on_images_with_sgd_and_lr_steps():
         y,
         X[:12],
         y[:12],
-        lambda c, k: cifar.small_cnn(c, k, width=4),
+        lambda c, k: networks.small_cnn(c, k, width=4),
         3,
     )
     schedule = Schedule(
@@ -296,7 +298,7 @@ def test_write_section_replaces_only_its_own_markers(tmp_path):
 
 def test_results_page_has_one_marker_pair_per_suite_that_writes_it():
     text = (Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md").read_text()
-    for suite in run.SUITES:
+    for suite in suites.SUITES:
         if suite != "smoke":  # the smoke suite writes its own page under --out
             key = suite.upper()
             assert text.count(f"<!-- BEGIN {key} -->") == 1, key
@@ -306,9 +308,9 @@ def test_results_page_has_one_marker_pair_per_suite_that_writes_it():
 
 @pytest.mark.parametrize("suite", ["quick", pytest.param("full", marks=pytest.mark.slow)])
 def test_tabular_descriptions_give_the_split_sizes(suite):
-    for dataset in run.SUITES[suite]["datasets"]:
+    for dataset in suites.SUITES[suite]["datasets"]:
         if dataset.data.source != "cifar10":
-            data = run.load_data(dataset.data)
+            data = cells.load_data(dataset.data)
             sizes = f"{data['y'].size} train / {data['y_test'].size} test"
             assert sizes in dataset.description, dataset.name
 
@@ -339,7 +341,7 @@ def test_step_profiler_wraps_functions_and_generators_and_refuses_missing_names(
         def batches(self):
             yield from (1, 2)
 
-    profiler = large_data.StepProfiler()
+    profiler = steps.StepProfiler()
     profiler.wrap(Owner, "call", "call")
     profiler.wrap(Owner, "batches", "batches")
     assert Owner().call() == 1
@@ -420,7 +422,7 @@ def test_real_noise_checks_compare_one_run_with_the_recipe_and_the_rivals():
 
 def test_real_noise_suites_embed_cifar_and_run_the_recipe():
     for suite, n_train in (("real-noise", 10000), ("real-noise-full", 50000)):
-        (dataset,) = run.SUITES[suite]["datasets"]
+        (dataset,) = suites.SUITES[suite]["datasets"]
         assert dataset.data.features == "efficientnet" and dataset.data.n_samples == n_train
         assert {"cv_recipe", "pdiff_auto", "pdiff_paper", "oracle_labels"} <= set(dataset.methods)
         assert [noise.label for noise in dataset.noises][0] == "clean labels"

@@ -16,7 +16,7 @@ import torch
 from cleanlab_pdiff.images import ImageFolder
 
 Image = pytest.importorskip("PIL.Image")
-image_folder = pytest.importorskip("benchmarks.image_folder")  # benchmarks.cifar imports PIL
+image_folder = pytest.importorskip("benchmarks.data.image_folder")  # its cifar imports PIL
 
 CAT_FILES = ["a.JPG", "b.png", "c.jpeg", "d.png", "e.PNG"]
 

@@ -27,16 +27,13 @@ The sizes of the P-DIFF state tensors the fitted criterion holds are summed from
 (``numel * element_size``): per-example state (a dimension of ``n_samples``) and the rest.
 Run::
 
-    python -m benchmarks.large_data [--n-samples 1000000] [--epochs 1] [--threads 1]
+    python -m benchmarks.cost.large_data [--n-samples 1000000] [--epochs 1] [--threads 1]
 
 It writes ``DIR/large_data.json`` and the generated part of ``docs/large_data.md``.
 """
 
 import argparse
-import contextlib
 import datetime
-import functools
-import inspect
 import json
 import pickle
 import platform
@@ -46,22 +43,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import (
-    argument_parser,
-    command_line,
-    cpu_name,
-    make_planted,
-    run_fresh,
-    write_section,
-)
-from .memory import malloc_trim, memory, reset_peak, ru_maxrss
+from ..common import argument_parser, command_line, cpu_name, run_fresh, write_section
+from ..data.planted import make_planted
+from ..memory import malloc_trim, memory, reset_peak, ru_maxrss
+from .steps import StepProfiler
 
 N_CLASSES = 10
 NOISE_RATE = 0.1
 MIB = 2**20
 #: Rows of the small fit that measures the fixed cost of a first fit (torch.optim's imports).
 SMALL = 1000
-#: Where the child processes run: the repository root, so that ``benchmarks`` imports.
 #: What the ``steps`` measurement wraps on ``skorch.NeuralNet`` (name, label in the table),
 #: inside ``PDiffClassifier.fit`` and ``predict_proba``: public skorch methods that the
 #: package's net inherits.
@@ -70,79 +61,6 @@ STEPS = (
     ("fit_loop", "skorch: fit_loop (training)"),
     ("forward_iter", "skorch: forward_iter (prediction batches)"),
 )
-
-
-class StepProfiler:
-    """Peak RSS of nested steps: each step resets the peak counter and records its own peak.
-
-    A step's peak is taken above the RSS at its start. An enclosing step still sees the peaks
-    of the steps inside it: the counter is read into every open step before each reset.
-    """
-
-    def __init__(self, enabled=True):
-        self.enabled = enabled
-        self.open = []
-        self.records = []
-
-    def _collect(self):
-        _, peak = memory()
-        for frame in self.open:
-            frame["peak"] = max(frame["peak"], peak)
-
-    @contextlib.contextmanager
-    def step(self, name):
-        """Measure the body as one step called ``name`` (a no-op when not enabled)."""
-        if not self.enabled:
-            yield {}
-            return
-        self._collect()
-        reset_peak()
-        rss, _ = memory()
-        record = {"step": name, "depth": len(self.open), "start": rss, "peak": rss}
-        self.records.append(record)
-        self.open.append(record)
-        start = time.perf_counter()
-        try:
-            yield record
-        finally:
-            self._collect()
-            self.open.pop()
-            record["seconds"] = time.perf_counter() - start
-            record["end"] = memory()[0]
-
-    def wrap(self, owner, name, label):
-        """Measure every call of ``owner.name`` (a function) as a step called ``label``.
-
-        A generator function's step lasts until its generator is exhausted or closed,
-        so that it covers the caller's loop over it.
-
-        Raises
-        ------
-        AttributeError
-            If ``owner`` has no attribute ``name``: a renamed seam must fail the
-            measurement, not drop out of its table.
-        """
-        if not hasattr(owner, name):
-            raise AttributeError(
-                f"{getattr(owner, '__qualname__', owner)!r} has no attribute {name!r} to "
-                f"measure as step {label!r}."
-            )
-        target = getattr(owner, name)
-        if inspect.isgeneratorfunction(target):
-
-            @functools.wraps(target)
-            def wrapper(*args, **kwargs):
-                with self.step(label):
-                    yield from target(*args, **kwargs)
-
-        else:
-
-            @functools.wraps(target)
-            def wrapper(*args, **kwargs):
-                with self.step(label):
-                    return target(*args, **kwargs)
-
-        setattr(owner, name, wrapper)
 
 
 # --------------------------------------------------------------------------- child processes
@@ -271,7 +189,7 @@ def child(spec):
 
 def run_child(spec, log=sys.stderr):
     """Run ``spec`` in a fresh interpreter and return its result."""
-    result = run_fresh("benchmarks.large_data", spec)
+    result = run_fresh(__spec__.name, spec)
     peak = (result["peak"] - result["baseline"]) / MIB
     print(
         f"{spec['kind']:12} batch {spec.get('batch_size')}: peak {result['peak'] / MIB:.0f} "
@@ -439,7 +357,7 @@ def render(results, *, command):
 
 def main(argv=None):
     """Measure with the command-line arguments ``argv`` (None: ``sys.argv[1:]``)."""
-    parser = argument_parser("benchmarks.large_data", __doc__)
+    parser = argument_parser(__spec__.name, __doc__)
     parser.add_argument("--n-samples", type=int, default=1_000_000)
     parser.add_argument("--n-features", type=int, default=128)
     parser.add_argument("--epochs", type=int, default=1)
@@ -483,7 +401,7 @@ def main(argv=None):
     )
     with open(out / "large_data.json", "w") as handle:
         json.dump(results, handle, indent=1)
-    table = render(results, command=command_line("benchmarks.large_data", argv))
+    table = render(results, command=command_line(__spec__.name, argv))
     print(table)
     write_section(args.doc, table, title="Memory on a large data set", key="large-data")
 

@@ -1,9 +1,12 @@
-"""Tables and figures of the benchmark suite (``python -m benchmarks.run``)."""
+"""The Markdown of the accuracy suites' results page (``python -m benchmarks.accuracy.run``).
+
+:func:`render_markdown` writes a suite's part of ``docs/benchmarks.md`` from its CSV
+rows; :func:`write_page` puts it between the suite's markers.
+"""
 
 import datetime
 import os
 import platform
-from pathlib import Path
 
 import cleanlab
 import numpy as np
@@ -12,23 +15,20 @@ import torch
 
 import cleanlab_pdiff
 
-from .common import cpu_name, median_range, select, write_section
+from ..common import cpu_name, median_range, select, write_section
 from .methods import METHODS
+from .results import (
+    CONTENDERS,
+    RIVALS,
+    cell_medians,
+    column,
+    comparison,
+    detects,
+    methods_in,
+    noise_order,
+    option_effects,
+)
 
-#: Colour and line style of each method in the accuracy figure.
-STYLES = {
-    "ce": ("tab:gray", "-"),
-    "coteaching": ("tab:blue", "-"),
-    "gce": ("tab:orange", "-"),
-    "cleanlearning": ("tab:green", "-"),
-    "pdiff_true": ("tab:red", "-"),
-    "pdiff_auto": ("tab:purple", "-"),
-    "pdiff_per_class": ("tab:brown", "--"),
-    "pdiff_paper": ("tab:pink", "--"),
-    "cv_recipe": ("tab:olive", "--"),
-    "oracle": ("black", ":"),
-    "oracle_labels": ("black", ":"),
-}
 #: Methods trained on clean labels: the ceiling, left out of "best".
 ORACLES = ("oracle", "oracle_labels")
 #: Detection columns of the real-noise tables: (CSV field, heading).
@@ -41,118 +41,13 @@ DETECTION = (
     ("f1", "F1"),
     ("fit_seconds", "fit s"),
 )
-#: Methods P-DIFF is measured against in the summary, and the P-DIFF rows measured.
-RIVALS = ("coteaching", "cleanlearning", "gce", "ce")
-CONTENDERS = ("pdiff_auto", "pdiff_true")
 
-
-def _values(rows, key):
-    return np.asarray([row[key] for row in rows], dtype=float)
-
-
-def cell_medians(rows, key="acc_last10"):
-    """Median of ``key`` over seeds per (dataset, noise, method).
-
-    Parameters
-    ----------
-    rows : list of dict
-        CSV rows.
-    key : str, default="acc_last10"
-        Column.
-
-    Returns
-    -------
-    medians : dict of (str, str, str) to float
-    """
-    groups = {}
-    for row in rows:
-        groups.setdefault((row["dataset"], row["noise"], row["method"]), []).append(row[key])
-    return {cell: float(np.nanmedian(np.asarray(v, dtype=float))) for cell, v in groups.items()}
-
-
-def _cells(rows):
-    """(dataset, noise) pairs in run order."""
-    return list(dict.fromkeys((row["dataset"], row["noise"]) for row in rows))
-
-
-def _methods(rows):
-    present = {row["method"] for row in rows}
-    return [key for key in METHODS if key in present]
-
-
-def _noise_order(rows, dataset):
-    """Return a dataset's noises by increasing actual noise rate."""
-    noises = list(dict.fromkeys(row["noise"] for row in select(rows, dataset=dataset)))
-    rate = {
-        n: np.median(_values(select(rows, dataset=dataset, noise=n), "actual_noise_rate"))
-        for n in noises
-    }
-    return sorted(noises, key=lambda n: (rate[n], n))
-
-
-def _paired_cells(rows, medians, method, other):
-    """``(dataset, noise, method's median, other's median)`` of each cell that ran both."""
-    pairs = []
-    for dataset, noise in _cells(rows):
-        mine, theirs = medians.get((dataset, noise, method)), medians.get((dataset, noise, other))
-        if mine is not None and theirs is not None:
-            pairs.append((dataset, noise, mine, theirs))
-    return pairs
-
-
-def comparison(rows):
-    """Per P-DIFF contender and rival: cells won or tied, and the cells lost.
-
-    Medians are compared at the tables' precision (3 decimals).
-
-    Parameters
-    ----------
-    rows : list of dict
-        CSV rows.
-
-    Returns
-    -------
-    result : dict of (str, str) to (int, int, list)
-        ``(contender, rival) -> (cells at or above, cells compared, lost)`` with
-        ``lost`` a list of ``(dataset, noise, contender median, rival median)``.
-    """
-    medians = cell_medians(rows)
-    result = {}
-    for contender in CONTENDERS:
-        for rival in RIVALS:
-            cells = _paired_cells(rows, medians, contender, rival)
-            # At the tables' precision: a difference they do not show is a tie.
-            lost = [cell for cell in cells if round(cell[2], 3) < round(cell[3], 3)]
-            if cells:
-                result[contender, rival] = (len(cells) - len(lost), len(cells), lost)
-    return result
-
-
-def option_effects(rows):
-    """Per P-DIFF option: median last-10 accuracy change against ``pdiff_auto`` per cell.
-
-    Parameters
-    ----------
-    rows : list of dict
-        CSV rows.
-
-    Returns
-    -------
-    effects : dict of str to list of (str, str, float)
-        Option key -> ``(dataset, noise, option median - auto median)`` per cell.
-    """
-    medians = cell_medians(rows)
-    effects = {}
-    for key, method in METHODS.items():
-        cells = _paired_cells(rows, medians, key, "pdiff_auto") if method.option else []
-        if cells:
-            effects[key] = [(dataset, noise, mine - auto) for dataset, noise, mine, auto in cells]
-    return effects
+__all__ = ["real_noise_checks", "render_markdown", "write_page"]
 
 
 def _summary_table(rows, dataset):
-    methods = _methods(rows)
-    noises = _noise_order(rows, dataset)
+    methods = methods_in(rows)
+    noises = noise_order(rows, dataset)
     medians = cell_medians(select(rows, dataset=dataset))
     lines = [
         "| method | " + " | ".join(noises) + " |",
@@ -170,16 +65,12 @@ def _summary_table(rows, dataset):
         cells = []
         for noise in noises:
             cell = select(rows, dataset=dataset, noise=noise, method=method)
-            text = median_range(_values(cell, "acc_last10"))
+            text = median_range(column(cell, "acc_last10"))
             if cell and method not in ORACLES and medians[dataset, noise, method] == best[noise]:
                 text = f"**{text}**"
             cells.append(text)
         lines.append(f"| {METHODS[method].label} | " + " | ".join(cells) + " |")
     return lines
-
-
-def _detects(rows, method):
-    return any(not np.isnan(row["flagged_share"]) for row in select(rows, method=method))
 
 
 def _detection_table(rows, dataset):
@@ -188,14 +79,14 @@ def _detection_table(rows, dataset):
         "| labels (true rate) | method | " + " | ".join(h for _, h in DETECTION) + " |",
         "|---|---|" + "---|" * len(DETECTION),
     ]
-    for noise in _noise_order(rows, dataset):
+    for noise in noise_order(rows, dataset):
         cells = select(rows, dataset=dataset, noise=noise)
-        actual = median_range(_values(cells, "actual_noise_rate"))
-        for method in _methods(rows):
+        actual = median_range(column(cells, "actual_noise_rate"))
+        for method in methods_in(rows):
             cell = select(cells, method=method)
-            if cell and _detects(rows, method):
+            if cell and detects(rows, method):
                 values = [
-                    median_range(_values(cell, key), 1 if key == "fit_seconds" else 3)
+                    median_range(column(cell, key), 1 if key == "fit_seconds" else 3)
                     for key, _ in DETECTION
                 ]
                 lines.append(
@@ -237,7 +128,7 @@ def real_noise_checks(rows, dataset, one_run="pdiff_auto", recipe="cv_recipe"):
         )
     }
     lines = []
-    for noise in _noise_order(rows, dataset):
+    for noise in noise_order(rows, dataset):
 
         def m(key, method, noise=noise):
             return medians[key].get((dataset, noise, method), np.nan)
@@ -271,23 +162,23 @@ def _detail_table(rows, dataset):
         "| CPU s | peak MB |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    cuda = not np.isnan(_values(select(rows, dataset=dataset), "peak_cuda_mb")).all()
+    cuda = not np.isnan(column(select(rows, dataset=dataset), "peak_cuda_mb")).all()
     memory_key = "peak_cuda_mb" if cuda else "peak_rss_mb"
-    for noise in _noise_order(rows, dataset):
+    for noise in noise_order(rows, dataset):
         actual = median_range(
-            _values(select(rows, dataset=dataset, noise=noise), "actual_noise_rate")
+            column(select(rows, dataset=dataset, noise=noise), "actual_noise_rate")
         )
-        for method in _methods(rows):
+        for method in methods_in(rows):
             cell = select(rows, dataset=dataset, noise=noise, method=method)
             if not cell:
                 continue
             values = [
-                median_range(_values(cell, "acc_last10")),
-                median_range(_values(cell, "acc_final")),
-                median_range(_values(cell, "estimated_noise_rate")),
-                median_range(_values(cell, "fit_seconds"), 1),
-                median_range(_values(cell, "cpu_seconds"), 1),
-                median_range(_values(cell, memory_key), 0),
+                median_range(column(cell, "acc_last10")),
+                median_range(column(cell, "acc_final")),
+                median_range(column(cell, "estimated_noise_rate")),
+                median_range(column(cell, "fit_seconds"), 1),
+                median_range(column(cell, "cpu_seconds"), 1),
+                median_range(column(cell, memory_key), 0),
             ]
             lines.append(
                 f"| {noise} (true {actual}) | {METHODS[method].label} | "
@@ -392,7 +283,7 @@ def render_markdown(
             *_summary_table(rows, dataset.name),
             "",
         ]
-        if any(_detects(select(rows, dataset=dataset.name), m) for m in _methods(rows)):
+        if any(detects(select(rows, dataset=dataset.name), m) for m in methods_in(rows)):
             lines += [
                 "Label issues found: the estimated noise rate; AUROC and average precision "
                 "(AP) of the ranking by label quality (lower = flagged first) against the "
@@ -463,156 +354,6 @@ def render_markdown(
         if select(rows, dataset=dataset.name):
             lines += [f"{dataset.name}:", "", *_detail_table(rows, dataset.name), ""]
     return "\n".join(lines)
-
-
-def render_figures(rows, datasets, folder, *, prefix):
-    """Draw the accuracy-per-noise figure and the delta-distribution figure.
-
-    Parameters
-    ----------
-    rows : list of dict
-        Rows as returned by the runs (the recorded ones hold ``model``).
-    datasets : sequence of Dataset
-        The datasets run.
-    folder : path-like
-        Where the PNG files go.
-    prefix : str
-        File name prefix.
-
-    Returns
-    -------
-    paths : dict of str to Path
-        ``"accuracy"`` and, if a run was recorded, ``"delta"``.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-
-    from cleanlab_pdiff.plotting import plot_delta_distribution
-
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    names = [d.name for d in datasets if select(rows, dataset=d.name)]
-    paths = {}
-    figure, axes = pyplot.subplots(
-        1, len(names), figsize=(5.5 * len(names) + 2.5, 4.2), layout="constrained", squeeze=False
-    )
-    for ax, name in zip(axes[0], names, strict=True):
-        noises = _noise_order(rows, name)
-        medians = cell_medians(select(rows, dataset=name))
-        for method in _methods(rows):
-            colour, line = STYLES.get(method, (None, "-"))
-            y = [medians.get((name, n, method), np.nan) for n in noises]
-            ax.plot(
-                range(len(noises)),
-                y,
-                color=colour,
-                linestyle=line,
-                marker="o",
-                markersize=4,
-                label=METHODS[method].label,
-            )
-        rates = [
-            np.median(_values(select(rows, dataset=name, noise=n), "actual_noise_rate"))
-            for n in noises
-        ]
-        ax.set_xticks(
-            range(len(noises)),
-            [f"{_short(n)}\n(true {r:.0%})" for n, r in zip(noises, rates, strict=True)],
-            fontsize="small",
-            rotation=30,
-        )
-        ax.set_title(name, fontsize="medium")
-        ax.set_ylabel("test accuracy (last-epochs mean, median over seeds)")
-        ax.grid(alpha=0.3)
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="outside right center", fontsize="small")
-    paths["accuracy"] = folder / f"{prefix}_accuracy.png"
-    figure.savefig(paths["accuracy"], dpi=80)
-    pyplot.close(figure)
-
-    # The detection figure of the real-noise suite (the data set where the recipe ran).
-    recipe = [name for name in names if select(rows, dataset=name, method="cv_recipe")]
-    if recipe:
-        detecting = [m for m in _methods(rows) if _detects(rows, m)]
-        paths["detection"] = folder / f"{prefix}_detection.png"
-        _detection_figure(rows, recipe[0], detecting, paths["detection"])
-
-    recorded = [row for row in rows if row.get("model") is not None]
-    if recorded:
-        figure, axes = pyplot.subplots(
-            1,
-            len(recorded),
-            figsize=(6.5 * len(recorded), 4.5),
-            layout="constrained",
-            squeeze=False,
-        )
-        for ax, row in zip(axes[0], recorded, strict=True):
-            plot_delta_distribution(row["model"], y_true=row["y_true"], y=row["y_noisy"], ax=ax)
-            ax.set_title(
-                f"{row['dataset']}, {row['noise']}: P-DIFF auto, seed {row['seed']}"
-                f"\n(estimated noise rate {row['estimated_noise_rate']:.3f}, true "
-                f"{row['actual_noise_rate']:.3f})",
-                fontsize="medium",
-            )
-        paths["delta"] = folder / f"{prefix}_delta.png"
-        figure.savefig(paths["delta"], dpi=80)
-        pyplot.close(figure)
-    return paths
-
-
-def _detection_figure(rows, dataset, methods, path):
-    """Bars of AUROC, F1 and the estimated noise rate per label set and method."""
-    from matplotlib import pyplot
-
-    noises = _noise_order(rows, dataset)
-    panels = (
-        ("auroc", "AUROC of the ranking"),
-        ("f1", "F1 of the flagged set"),
-        ("estimated_noise_rate", "estimated noise rate"),
-    )
-    figure, axes = pyplot.subplots(1, 3, figsize=(16, 4.2), layout="constrained")
-    width = 0.8 / len(methods)
-    for ax, (key, title) in zip(axes, panels, strict=True):
-        medians = cell_medians(select(rows, dataset=dataset), key)
-        for i, method in enumerate(methods):
-            heights = [medians.get((dataset, n, method), np.nan) for n in noises]
-            ax.bar(
-                np.arange(len(noises)) + (i - (len(methods) - 1) / 2) * width,
-                heights,
-                width,
-                color=STYLES.get(method, (None,))[0],
-                label=METHODS[method].label,
-            )
-        if key == "estimated_noise_rate":
-            true = cell_medians(select(rows, dataset=dataset), "actual_noise_rate")
-            rates = [
-                np.nanmedian([v for (d, n, _), v in true.items() if n == noise]) for noise in noises
-            ]
-            ax.scatter(
-                range(len(noises)),
-                rates,
-                marker="_",
-                s=900,
-                color="black",
-                zorder=3,
-                label="true rate",
-            )
-        ax.set_xticks(range(len(noises)), [_short(n) for n in noises], fontsize="small")
-        ax.set_title(f"{dataset}: {title}", fontsize="medium")
-        ax.grid(alpha=0.3, axis="y")
-    handles, labels = axes[2].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="outside right center", fontsize="small")
-    figure.savefig(path, dpi=80)
-    pyplot.close(figure)
-
-
-def _short(noise):
-    """Shorter noise name for axis labels: ``"asym 20%"``, ``"10N worse"``."""
-    for long, short in (("asymmetric", "asym"), ("symmetric", "sym"), ("CIFAR-10N", "10N")):
-        noise = noise.replace(long, short)
-    return noise
 
 
 def write_page(path, generated, *, suite):

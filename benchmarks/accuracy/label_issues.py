@@ -16,7 +16,7 @@ with the same network and training settings (``PDiffClassifier``'s defaults,
 
 Each flagged mask is scored against the truly flipped mask. Run::
 
-    python -m benchmarks.label_issues [--seeds 3] [--out DIR]
+    python -m benchmarks.accuracy.label_issues [--seeds 3] [--out DIR]
 
 It writes one CSV row per run to ``DIR/label_issues.csv`` and the generated
 part of ``docs/label_issues.md`` (medians and ranges over seeds).
@@ -41,18 +41,18 @@ import cleanlab_pdiff
 from cleanlab_pdiff import PDiffClassifier, make_noisy_labels
 from cleanlab_pdiff.label_issues import cross_val_pred_probs
 
-from .common import (
+from ..common import (
     argument_parser,
     command_line,
     cpu_name,
-    detection_scores,
     median_range,
     select,
     warm_up,
     write_csv,
     write_section,
 )
-from .data import load_digits_data, load_mnist1d
+from ..data.tabular import load_digits_data, load_mnist1d
+from .detection import detection_scores
 
 #: (kind, rate) of the synthetic noise, in table order.
 NOISES = (("symmetric", 0.2), ("symmetric", 0.4), ("pair", 0.3))
@@ -355,7 +355,7 @@ def render_markdown(rows, *, command, seeds, params, dataset_notes, minutes):
 
 def main(argv=None):
     """Run the benchmark with the command-line arguments ``argv`` (None: ``sys.argv[1:]``)."""
-    parser = argument_parser("benchmarks.label_issues", __doc__)
+    parser = argument_parser(__spec__.name, __doc__)
     parser.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 (default 3)")
     parser.add_argument("--out", default="benchmark-out", help="CSV directory")
     parser.add_argument("--doc", default="docs/label_issues.md", help="results page")
@@ -393,7 +393,7 @@ def main(argv=None):
     rows = run_benchmark(datasets, seeds, params)
     minutes = (time.perf_counter() - started) / 60
     write_csv(rows, Path(args.out) / "label_issues.csv", FIELDS)
-    command = command_line("benchmarks.label_issues", argv)
+    command = command_line(__spec__.name, argv)
     generated = render_markdown(
         rows, command=command, seeds=seeds, params=params, dataset_notes=notes, minutes=minutes
     )

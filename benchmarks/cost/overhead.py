@@ -14,7 +14,7 @@ of each run is dropped (warm-up) and the median of the remaining epoch times is 
 with the ratios to ``skorch`` and to ``skorch, batch loading`` (P-DIFF's own cost) from
 the same round. Run::
 
-    python -m benchmarks.overhead [--device cpu|cuda] [--rounds 3] [--epochs 3]
+    python -m benchmarks.cost.overhead [--device cpu|cuda] [--rounds 3] [--epochs 3]
 
 It writes ``DIR/overhead-<device>.csv`` (one row per case x method x round) and the
 generated part of ``docs/overhead.md`` between its ``<device>`` markers.
@@ -32,15 +32,8 @@ from skorch import NeuralNetClassifier
 from cleanlab_pdiff import CNN9, MLP, PDiffClassifier
 from cleanlab_pdiff.loader import batch_loader
 
-from .common import (
-    argument_parser,
-    command_line,
-    cpu_name,
-    make_planted,
-    seeded,
-    write_csv,
-    write_section,
-)
+from ..common import argument_parser, command_line, cpu_name, seeded, write_csv, write_section
+from ..data.planted import make_planted
 
 #: name -> (n_samples on CPU, n_samples on CUDA, sample shape, n_classes, module factory,
 #: batch size). The MLP at batch 1024 shows how P-DIFF's fixed cost per step amortises.
@@ -152,7 +145,7 @@ def render(rows, *, device, command, threads):
 
 def main(argv=None):
     """Measure with the command-line arguments ``argv`` (None: ``sys.argv[1:]``)."""
-    parser = argument_parser("benchmarks.overhead", __doc__)
+    parser = argument_parser(__spec__.name, __doc__)
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=3)
@@ -164,7 +157,7 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
     rows = run(args.device, args.rounds, args.epochs)
     write_csv(rows, Path(args.out) / f"overhead-{args.device}.csv", FIELDS)
-    command = command_line("benchmarks.overhead", argv)
+    command = command_line(__spec__.name, argv)
     table = render(rows, device=args.device, command=command, threads=torch.get_num_threads())
     print(table)
     write_section(args.doc, table, title="P-DIFF's overhead per epoch", key=args.device)

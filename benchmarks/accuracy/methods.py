@@ -40,7 +40,7 @@ from cleanlab_pdiff.label_issues import cross_val_pred_probs
 from cleanlab_pdiff.loader import batch_loader
 from cleanlab_pdiff.recording import DeltaRecorder
 
-from .common import seeded
+from ..common import seeded
 
 __all__ = [
     "METHODS",
@@ -567,7 +567,8 @@ class Method:
     runner: object
     options: dict = field(default_factory=dict)
     #: Whether the method is an option of P-DIFF beyond the paper (``docs/pdiff.md``,
-    #: "Options beyond the paper"); ``benchmarks.render`` compares it with ``pdiff_auto``.
+    #: "Options beyond the paper"); ``benchmarks.accuracy.results`` compares it with
+    #: ``pdiff_auto``.
     option: bool = False
 
 

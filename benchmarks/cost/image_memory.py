@@ -12,14 +12,14 @@ the imports:
   predicts every image. Reported: peak above the baseline over the file's size, images per
   second of the epoch and of the prediction.
 - ``folder`` (with ``--folder DIR``, a CIFAR-10 folder made by ``python -m
-  benchmarks.image_folder``): the same CNN trained for one epoch on N images drawn from
+  benchmarks.data.image_folder``): the same CNN trained for one epoch on N images drawn from
   :class:`cleanlab_pdiff.images.ImageFolder` ``DIR`` (a seeded ``Subset``;
   ``--folder-sizes``), each N in its own process: the peak should not grow with N.
 
 Run::
 
-    python -m benchmarks.image_memory [--n-images 1000000] [--folder DIR] [--out DIR]
-                                       [--doc docs/large_data.md]
+    python -m benchmarks.cost.image_memory [--n-images 1000000] [--folder DIR] [--out DIR]
+                                            [--doc docs/large_data.md]
 
 It writes ``DIR/image_memory.json`` and the generated part of ``docs/large_data.md``.
 """
@@ -34,8 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import argument_parser, command_line, cpu_name, run_fresh, write_section
-from .memory import memory
+from ..common import argument_parser, command_line, cpu_name, run_fresh, write_section
+from ..memory import memory
 
 MIB = 2**20
 SHAPE = (3, 32, 32)
@@ -122,7 +122,7 @@ def child(spec):
 
 def run_child(spec):
     """Run ``spec`` in a fresh interpreter and return its result."""
-    result = run_fresh("benchmarks.image_memory", spec)
+    result = run_fresh(__spec__.name, spec)
     print(
         f"{spec['kind']} {result['n_images']:,} images: peak "
         f"{(result['peak'] - result['baseline']) / MIB:.0f} MiB above the baseline, fit "
@@ -156,9 +156,11 @@ def render(results, *, command):
 
 def main(argv=None):
     """Run the measurements and write the JSON results and the docs section."""
-    parser = argument_parser("benchmarks.image_memory", __doc__)
+    parser = argument_parser(__spec__.name, __doc__)
     parser.add_argument("--n-images", type=int, default=1_000_000)
-    parser.add_argument("--folder", type=Path, help="a CIFAR-10 image folder (image_folder.py)")
+    parser.add_argument(
+        "--folder", type=Path, help="a CIFAR-10 image folder (benchmarks.data.image_folder)"
+    )
     parser.add_argument("--folder-sizes", type=int, nargs="+", default=[5000, 20000, 50000])
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--workers", type=int, default=0)
@@ -186,7 +188,7 @@ def main(argv=None):
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "image_memory.json").write_text(json.dumps(results, indent=1))
     if args.doc:
-        table = render(results, command=command_line("benchmarks.image_memory", argv))
+        table = render(results, command=command_line(__spec__.name, argv))
         write_section(args.doc, table, title="Memory on a large data set", key="image-memory")
 
 

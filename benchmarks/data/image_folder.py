@@ -10,7 +10,7 @@ are, as ``OUT_DIR/<label>/<true class>_<k:04d>.jpg``. Next to the folder,
 ``given_label``, ``true_label``) in the order ``cleanlab_pdiff.images.ImageFolder`` reads
 them, to score flagged files against the truth. Run::
 
-    python -m benchmarks.image_folder OUT_DIR [--labels clean|aggre|random1|worse]
+    python -m benchmarks.data.image_folder OUT_DIR [--labels clean|aggre|random1|worse]
         [--n-per-class N] [--test] [--data-dir DIR]
 """
 
@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..common import argument_parser, write_csv
 from .cifar import (
     ARCHIVE,
     CLASSES,
@@ -29,7 +30,6 @@ from .cifar import (
     read_human_labels,
     train_file_names,
 )
-from .common import argument_parser, write_csv
 
 LABEL_SETS = ("clean", *HUMAN_LABELS)
 #: Files per class in the archive's train and test folders.
@@ -75,7 +75,7 @@ def write_folder(out_dir, archive_path, names, given):
 
 def main(argv=None):
     """Write the folder with the command-line arguments ``argv`` (None: ``sys.argv[1:]``)."""
-    parser = argument_parser("benchmarks.image_folder", __doc__)
+    parser = argument_parser(__spec__.name, __doc__)
     parser.add_argument("out_dir", type=Path, metavar="OUT_DIR")
     parser.add_argument("--labels", choices=LABEL_SETS, default="clean")
     parser.add_argument("--n-per-class", type=int, default=None, help="default: all")
