@@ -45,6 +45,7 @@ from ..common import (
     argument_parser,
     command_line,
     cpu_name,
+    markdown_table,
     median_range,
     select,
     warm_up,
@@ -63,7 +64,15 @@ METHODS = {
 }
 #: cleanlab score whose ranking gives the AUROC of (b) and (c).
 SCORE = "normalized_margin"
-METRICS = ("auroc", "precision", "recall", "f1", "flagged_share", "seconds")
+#: Columns of the tables: (CSV field, heading, decimals).
+METRICS = (
+    ("auroc", "AUROC", 3),
+    ("precision", "precision", 3),
+    ("recall", "recall", 3),
+    ("f1", "F1", 3),
+    ("flagged_share", "flagged share", 3),
+    ("seconds", "seconds", 1),
+)
 FIELDS = (
     "dataset",
     "n_samples",
@@ -328,23 +337,19 @@ def render_markdown(rows, *, command, seeds, params, dataset_notes, minutes):
     ]
     for name in dict.fromkeys(row["dataset"] for row in rows):
         ratios = _time_ratios(rows, name)
+        body = []
+        for kind, rate in NOISES:
+            for method, label in METHODS.items():
+                cell = select(rows, dataset=name, noise_kind=kind, noise_rate=rate, method=method)
+                if cell:
+                    values = [median_range([row[key] for row in cell], d) for key, _, d in METRICS]
+                    body.append([f"{kind} {rate:.0%}", label, *values])
         lines += [
             "",
             f"### {name} ({select(rows, dataset=name)[0]['n_samples']} samples)",
             "",
-            "| noise | method | AUROC | precision | recall | F1 | flagged share | seconds |",
-            "|---|---|---|---|---|---|---|---|",
+            *markdown_table(["noise", "method", *(title for _, title, _ in METRICS)], body),
         ]
-        for kind, rate in NOISES:
-            for method, label in METHODS.items():
-                cell = select(rows, dataset=name, noise_kind=kind, noise_rate=rate, method=method)
-                if not cell:
-                    continue
-                values = [
-                    median_range([row[key] for row in cell], 1 if key == "seconds" else 3)
-                    for key in METRICS
-                ]
-                lines.append(f"| {kind} {rate:.0%} | {label} | " + " | ".join(values) + " |")
         lines.append("")
         lines.append(
             f"Time (a) / (c) on {name}: {median_range(ratios['a'], 2)}; "

@@ -15,7 +15,7 @@ import torch
 
 import cleanlab_pdiff
 
-from ..common import cpu_name, median_range, select, write_section
+from ..common import cpu_name, markdown_table, median_range, select, write_section
 from .methods import METHODS
 from .results import (
     CONTENDERS,
@@ -31,15 +31,23 @@ from .results import (
 
 #: Methods trained on clean labels: the ceiling, left out of "best".
 ORACLES = ("oracle", "oracle_labels")
-#: Detection columns of the real-noise tables: (CSV field, heading).
+#: Columns of the real-noise tables of label issues found: (CSV field, heading, decimals).
 DETECTION = (
-    ("estimated_noise_rate", "estimated rate"),
-    ("auroc", "AUROC"),
-    ("average_precision", "AP"),
-    ("precision", "precision"),
-    ("recall", "recall"),
-    ("f1", "F1"),
-    ("fit_seconds", "fit s"),
+    ("estimated_noise_rate", "estimated rate", 3),
+    ("auroc", "AUROC", 3),
+    ("average_precision", "AP", 3),
+    ("precision", "precision", 3),
+    ("recall", "recall", 3),
+    ("f1", "F1", 3),
+    ("fit_seconds", "fit s", 1),
+)
+#: Columns of the detail tables, before the peak memory (its field depends on the device).
+DETAIL = (
+    ("acc_last10", "last-10 acc.", 3),
+    ("acc_final", "final acc.", 3),
+    ("estimated_noise_rate", "estimated noise rate", 3),
+    ("fit_seconds", "fit s", 1),
+    ("cpu_seconds", "CPU s", 1),
 )
 
 __all__ = ["real_noise_checks", "render_markdown", "write_page"]
@@ -49,10 +57,6 @@ def _summary_table(rows, dataset):
     methods = methods_in(rows)
     noises = noise_order(rows, dataset)
     medians = cell_medians(select(rows, dataset=dataset))
-    lines = [
-        "| method | " + " | ".join(noises) + " |",
-        "|---|" + "---|" * len(noises),
-    ]
     best = {}
     for noise in noises:
         candidates = [
@@ -61,6 +65,7 @@ def _summary_table(rows, dataset):
             if m not in ORACLES and not np.isnan(medians.get((dataset, noise, m), np.nan))
         ]
         best[noise] = max(candidates) if candidates else None
+    body = []
     for method in methods:
         cells = []
         for noise in noises:
@@ -69,30 +74,40 @@ def _summary_table(rows, dataset):
             if cell and method not in ORACLES and medians[dataset, noise, method] == best[noise]:
                 text = f"**{text}**"
             cells.append(text)
-        lines.append(f"| {METHODS[method].label} | " + " | ".join(cells) + " |")
-    return lines
+        body.append([METHODS[method].label, *cells])
+    return markdown_table(["method", *noises], body)
+
+
+def _cell_table(rows, dataset, *, heading, label, methods, columns):
+    """One line per noise x method that ran: medians (min–max) over seeds of ``columns``.
+
+    ``label`` formats the first column from ``noise`` and ``actual`` (its true rate);
+    ``columns`` are ``(CSV field, heading, decimals)``.
+    """
+    body = []
+    for noise in noise_order(rows, dataset):
+        cells = select(rows, dataset=dataset, noise=noise)
+        actual = median_range(column(cells, "actual_noise_rate"))
+        for method in methods:
+            cell = select(cells, method=method)
+            if cell:
+                values = [median_range(column(cell, key), digits) for key, _, digits in columns]
+                body.append(
+                    [label.format(noise=noise, actual=actual), METHODS[method].label, *values]
+                )
+    return markdown_table([heading, "method", *(title for _, title, _ in columns)], body)
 
 
 def _detection_table(rows, dataset):
     """Label issues found, per label set and method: medians (min–max) over seeds."""
-    lines = [
-        "| labels (true rate) | method | " + " | ".join(h for _, h in DETECTION) + " |",
-        "|---|---|" + "---|" * len(DETECTION),
-    ]
-    for noise in noise_order(rows, dataset):
-        cells = select(rows, dataset=dataset, noise=noise)
-        actual = median_range(column(cells, "actual_noise_rate"))
-        for method in methods_in(rows):
-            cell = select(cells, method=method)
-            if cell and detects(rows, method):
-                values = [
-                    median_range(column(cell, key), 1 if key == "fit_seconds" else 3)
-                    for key, _ in DETECTION
-                ]
-                lines.append(
-                    f"| {noise} ({actual}) | {METHODS[method].label} | " + " | ".join(values) + " |"
-                )
-    return lines
+    return _cell_table(
+        rows,
+        dataset,
+        heading="labels (true rate)",
+        label="{noise} ({actual})",
+        methods=[method for method in methods_in(rows) if detects(rows, method)],
+        columns=DETECTION,
+    )
 
 
 def real_noise_checks(rows, dataset, one_run="pdiff_auto", recipe="cv_recipe"):
@@ -157,35 +172,16 @@ def real_noise_checks(rows, dataset, one_run="pdiff_auto", recipe="cv_recipe"):
 
 
 def _detail_table(rows, dataset):
-    lines = [
-        "| noise | method | last-10 acc. | final acc. | estimated noise rate | fit s "
-        "| CPU s | peak MB |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
     cuda = not np.isnan(column(select(rows, dataset=dataset), "peak_cuda_mb")).all()
-    memory_key = "peak_cuda_mb" if cuda else "peak_rss_mb"
-    for noise in noise_order(rows, dataset):
-        actual = median_range(
-            column(select(rows, dataset=dataset, noise=noise), "actual_noise_rate")
-        )
-        for method in methods_in(rows):
-            cell = select(rows, dataset=dataset, noise=noise, method=method)
-            if not cell:
-                continue
-            values = [
-                median_range(column(cell, "acc_last10")),
-                median_range(column(cell, "acc_final")),
-                median_range(column(cell, "estimated_noise_rate")),
-                median_range(column(cell, "fit_seconds"), 1),
-                median_range(column(cell, "cpu_seconds"), 1),
-                median_range(column(cell, memory_key), 0),
-            ]
-            lines.append(
-                f"| {noise} (true {actual}) | {METHODS[method].label} | "
-                + " | ".join(values)
-                + " |"
-            )
-    return lines
+    peak = ("peak_cuda_mb" if cuda else "peak_rss_mb", "peak MB", 0)
+    return _cell_table(
+        rows,
+        dataset,
+        heading="noise",
+        label="{noise} (true {actual})",
+        methods=methods_in(rows),
+        columns=(*DETAIL, peak),
+    )
 
 
 def _schedule_text(schedule):
