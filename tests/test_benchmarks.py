@@ -13,14 +13,9 @@ from sklearn.datasets import load_digits
 
 from benchmarks import common
 from benchmarks.accuracy import cells, label_issues, networks, render, results, run, suites
-from benchmarks.accuracy.methods import (
-    METHODS,
-    EpochTestAccuracy,
-    GCELoss,
-    NoisyData,
-    Schedule,
-    run_method,
-)
+from benchmarks.accuracy.methods import METHODS, run_method
+from benchmarks.accuracy.protocol import EpochTestAccuracy, Fit, NoisyData, Schedule
+from benchmarks.accuracy.rivals import GCELoss
 from benchmarks.cost import large_data, overhead, steps
 from benchmarks.data import cifar, kmeans
 from cleanlab_pdiff import CNN9, MLP, PDiffClassifier, make_noisy_labels
@@ -61,7 +56,7 @@ def test_smoke_suite_runs_every_method_and_writes_csv_page_and_figures(tmp_path)
 def test_every_method_gives_accuracies_for_the_last_epochs(cell):
     schedule = Schedule(epochs=3, t_k=1, batch_size=128, lr=1e-3, cv_folds=2, last=2)
     for key in METHODS:
-        result = run_method(key, cell, schedule, 0, "cpu")
+        result = run_method(key, Fit(cell, schedule, 0, "cpu"))
         if key == "cv_recipe":  # it trains no final model: it only flags label issues
             assert math.isnan(result["acc_last"])
         else:
@@ -96,7 +91,7 @@ def test_same_seed_same_initial_network_across_methods(cell):
     schedule = Schedule(epochs=1, t_k=1, batch_size=128, lr=1e-12, last=1)
     # With lr=1e-12 the weights stay as initialised: every method must predict alike.
     results = {
-        key: run_method(key, cell, schedule, 3, "cpu")["acc_last"]
+        key: run_method(key, Fit(cell, schedule, 3, "cpu"))["acc_last"]
         for key in ("ce", "gce", "coteaching")
     }
     assert len(set(results.values())) == 1, results
@@ -232,13 +227,13 @@ def test_every_method_trains_a_cnn_on_images_with_sgd_and_lr_steps():
         last=2,
     )
     for key in METHODS:
-        result = run_method(key, data, schedule, 0, "cpu")
+        result = run_method(key, Fit(data, schedule, 0, "cpu"))
         if key == "cv_recipe":  # finds issues with K-fold probes, trains no final model
             assert np.isnan(result["acc_final"])
             assert result["quality"].shape == result["issues"].shape == (60,)
         else:
             assert 0 <= result["acc_final"] <= 1, key
-    result = run_method("pdiff_auto", data, schedule, 0, "cpu", record=True)
+    result = run_method("pdiff_auto", Fit(data, schedule, 0, "cpu", record=True))
     optimizer = result["model"].net_.optimizer_
     assert isinstance(optimizer, torch.optim.SGD)
     assert optimizer.param_groups[0]["lr"] == pytest.approx(0.001)
@@ -327,7 +322,7 @@ def test_seeded_seeds_torch_as_pdiff_classifier_does():
 
 def test_pdiff_cv_runner_flags_what_find_label_issues_cv_flags(cell):
     params = {"max_epochs": 2, "t_k": 1}
-    issues, quality, seconds = label_issues.run_pdiff_cv(cell.X, cell.y_noisy, 0, **params)
+    issues, quality, seconds, _ = label_issues.run_pdiff_cv(cell.X, cell.y_noisy, 0, **params)
     clf = PDiffClassifier(noise_rate="auto", random_state=0, **params)
     np.testing.assert_array_equal(issues, clf.find_label_issues(cell.X, cell.y_noisy, cv=5))
     assert quality.shape == issues.shape and seconds > 0

@@ -96,27 +96,8 @@ FIELDS = (
 def run_single_pdiff(X, y_noisy, seed, **params):
     """Run method (a): one P-DIFF training run, cut at its own noise-rate estimate.
 
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-        Features.
-    y_noisy : ndarray of shape (n_samples,)
-        Given labels.
-    seed : int
-        ``random_state`` of the classifier.
-    **params
-        Further ``PDiffClassifier`` parameters.
-
-    Returns
-    -------
-    issues : ndarray of shape (n_samples,), bool
-        Flagged examples.
-    quality : ndarray of shape (n_samples,)
-        ``training_label_quality_``.
-    seconds : float
-        Wall time of ``find_label_issues`` (which fits).
-    noise_rate : float
-        ``noise_rate_``, P-DIFF's estimate.
+    A runner of :data:`RUNNERS`. The quality is ``training_label_quality_``, the estimate
+    ``noise_rate_``, the time that of ``find_label_issues`` (which fits).
     """
     clf = PDiffClassifier(noise_rate="auto", random_state=seed, **params)
     start = time.perf_counter()
@@ -138,62 +119,27 @@ def run_single_pdiff(X, y_noisy, seed, **params):
 def run_pdiff_cv(X, y_noisy, seed, **params):
     """Run method (b): P-DIFF in 5 folds, then cleanlab's filter.
 
-    ``clf.find_label_issues(X, y, cv=5)`` is run as its two public steps:
-    :func:`cleanlab_pdiff.label_issues.cross_val_pred_probs` (5 stratified folds
-    seeded by ``random_state``), then ``cleanlab.filter.find_label_issues`` on
-    the out-of-fold ``pred_probs``. The flagged set is the same, and the same
-    ``pred_probs`` give the AUROC with no second cross-validation.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-        Features.
-    y_noisy : ndarray of shape (n_samples,)
-        Given labels, integers 0..K-1.
-    seed : int
-        ``random_state`` of the classifier.
-    **params
-        Further ``PDiffClassifier`` parameters.
-
-    Returns
-    -------
-    issues : ndarray of shape (n_samples,), bool
-        Flagged examples.
-    quality : ndarray of shape (n_samples,)
-        cleanlab's ``normalized_margin`` of the out-of-fold ``pred_probs``.
-    seconds : float
-        Wall time of both steps (what ``find_label_issues(X, y, cv=5)`` takes).
+    A runner of :data:`RUNNERS`. ``clf.find_label_issues(X, y, cv=5)`` is run as its two
+    public steps: :func:`cleanlab_pdiff.label_issues.cross_val_pred_probs` (5 stratified
+    folds seeded by ``random_state``), then ``cleanlab.filter.find_label_issues`` on the
+    out-of-fold ``pred_probs``. The flagged set is the same, and the same ``pred_probs``
+    give the quality (cleanlab's :data:`SCORE`) with no second cross-validation; the time
+    is that of both steps.
     """
     clf = PDiffClassifier(noise_rate="auto", random_state=seed, **params)
     start = time.perf_counter()
     labels, pred_probs = cross_val_pred_probs(clf, X, y_noisy, cv=5)
     issues = find_label_issues(labels, pred_probs)
     seconds = time.perf_counter() - start
-    return issues, get_label_quality_scores(labels, pred_probs, method=SCORE), seconds
+    return _with_score(issues, labels, pred_probs, seconds)
 
 
 def run_cleanlab_recipe(X, y_noisy, seed, **params):
     """Run method (c): cleanlab's recipe on plain training (``noise_rate=0.0``).
 
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-        Features.
-    y_noisy : ndarray of shape (n_samples,)
-        Given labels, integers 0..K-1.
-    seed : int
-        ``random_state`` of the classifier and of the fold shuffling.
-    **params
-        Further ``PDiffClassifier`` parameters.
-
-    Returns
-    -------
-    issues : ndarray of shape (n_samples,), bool
-        Flagged examples.
-    quality : ndarray of shape (n_samples,)
-        cleanlab's ``normalized_margin`` of the out-of-fold ``pred_probs``.
-    seconds : float
-        Wall time of ``cross_val_predict`` plus ``find_label_issues``.
+    A runner of :data:`RUNNERS`: ``cross_val_predict`` on 5 stratified folds shuffled with
+    ``seed``, then ``cleanlab.filter.find_label_issues``; the quality is cleanlab's
+    :data:`SCORE` of the out-of-fold ``pred_probs``, the time that of both calls.
     """
     clf = PDiffClassifier(noise_rate=0.0, random_state=seed, **params)
     folds = StratifiedKFold(5, shuffle=True, random_state=seed)
@@ -201,7 +147,22 @@ def run_cleanlab_recipe(X, y_noisy, seed, **params):
     pred_probs = cross_val_predict(clf, X, y_noisy, cv=folds, method="predict_proba")
     issues = find_label_issues(y_noisy, pred_probs)
     seconds = time.perf_counter() - start
-    return issues, get_label_quality_scores(y_noisy, pred_probs, method=SCORE), seconds
+    return _with_score(issues, y_noisy, pred_probs, seconds)
+
+
+def _with_score(issues, labels, pred_probs, seconds):
+    """Return a K-fold runner's result: quality by cleanlab's :data:`SCORE`, no estimate."""
+    quality = get_label_quality_scores(labels, pred_probs, method=SCORE)
+    return issues, quality, seconds, np.nan
+
+
+#: Method key -> runner: ``(X, y_noisy, seed, **params) -> (issues, quality, seconds,
+#: estimate)``, ``params`` being further ``PDiffClassifier`` parameters (the same for every
+#: method) and ``seed`` its ``random_state``. ``issues`` is the flagged mask, ``quality`` a
+#: label quality per example (lower = more likely wrong: its ranking gives the AUROC),
+#: ``seconds`` the wall time of the method's call(s), ``estimate`` its noise-rate estimate
+#: (NaN without one).
+RUNNERS = {"a": run_single_pdiff, "b": run_pdiff_cv, "c": run_cleanlab_recipe}
 
 
 def run_benchmark(datasets, seeds, params, log=sys.stderr):
@@ -223,17 +184,16 @@ def run_benchmark(datasets, seeds, params, log=sys.stderr):
     rows : list of dict
         The CSV rows, keys ``FIELDS``.
     """
-    runners = {"a": run_single_pdiff, "b": run_pdiff_cv, "c": run_cleanlab_recipe}
     rows = []
-    total = len(datasets) * len(NOISES) * len(seeds) * len(runners)
+    total = len(datasets) * len(NOISES) * len(seeds) * len(RUNNERS)
     warm_up()
     for name, (X, y) in datasets.items():
         for kind, rate in NOISES:
             for seed in seeds:
                 y_noisy = make_noisy_labels(y, rate, kind=kind, random_state=seed)
                 flipped = y_noisy != y
-                for method, runner in runners.items():
-                    issues, quality, seconds, *estimate = runner(X, y_noisy, seed, **params)
+                for method, runner in RUNNERS.items():
+                    issues, quality, seconds, estimate = runner(X, y_noisy, seed, **params)
                     row = {
                         "dataset": name,
                         "n_samples": y.size,
@@ -244,7 +204,7 @@ def run_benchmark(datasets, seeds, params, log=sys.stderr):
                         **detection_scores(flipped, issues, quality),
                         "n_flagged": int(issues.sum()),
                         "n_flipped": int(flipped.sum()),
-                        "estimated_noise_rate": estimate[0] if estimate else np.nan,
+                        "estimated_noise_rate": estimate,
                         "seconds": seconds,
                     }
                     rows.append(row)

@@ -36,7 +36,7 @@ from ..common import argument_parser, command_line, warm_up, write_csv
 from ..memory import malloc_trim, memory, reset_peak
 from .cells import load_data, noisy_labels
 from .detection import detection_scores
-from .methods import METHODS, NoisyData, run_method
+from .methods import METHODS, Fit, NoisyData, run_method
 from .suites import NEED_NOISE, SUITES, Dataset, Noise
 
 FIELDS = (
@@ -131,7 +131,7 @@ def execute(task):
     before = memory()[0] if _reset_peak_rss() else None
     cpu = time.process_time()
     result = run_method(
-        task.method, cell, dataset.schedule, task.seed, task.device, record=task.record
+        task.method, Fit(cell, dataset.schedule, task.seed, task.device, task.record)
     )
     cpu = time.process_time() - cpu
     rss_mb = math.nan if before is None else (memory()[1] - before) / 2**20
