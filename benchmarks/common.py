@@ -3,13 +3,16 @@
 - :func:`torch_seed` and :func:`seeded`: torch seeded from an integer seed as
   ``PDiffClassifier(random_state=seed)`` seeds it, so that a method trained
   outside the estimator starts from the same network;
-- :func:`warm_up`: a first fit's one-off costs, paid before anything is timed;
+- :func:`set_threads` and :func:`warm_up`: torch's threads, and a first fit's one-off
+  costs paid before anything is timed;
 - :func:`select` and :func:`median_range`: result rows picked and summarised;
 - :func:`write_csv`, :func:`markdown_table`, :func:`generated_by` and
   :func:`write_section`: a results file, the tables of a Markdown page, and its
   generated part;
-- :func:`argument_parser` and :func:`command_line`: a script's options, and what ran;
-- :func:`run_fresh`: one measurement in a fresh interpreter;
+- :func:`argument_parser`, :func:`add_threads_option`, :func:`parse_args` and
+  :func:`command_line`: a script's options, and what ran;
+- :func:`run_fresh`: one measurement in a fresh interpreter (the ``--child`` option of
+  :func:`parse_args` answers it);
 - :func:`cpu_name`: where it ran.
 
 Importing it imports neither torch nor scikit-learn (the functions that need them
@@ -32,15 +35,18 @@ import numpy as np
 
 __all__ = [
     "ROOT",
+    "add_threads_option",
     "argument_parser",
     "command_line",
     "cpu_name",
     "generated_by",
     "markdown_table",
     "median_range",
+    "parse_args",
     "run_fresh",
     "seeded",
     "select",
+    "set_threads",
     "torch_seed",
     "warm_up",
     "write_csv",
@@ -91,6 +97,14 @@ def seeded(seed, device):
         yield
 
 
+def set_threads(threads):
+    """Set torch's number of threads; 0 leaves torch's default."""
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
 def warm_up(threads=0):
     """Set torch's threads (0 leaves them) and pay a first fit's one-off costs.
 
@@ -103,10 +117,7 @@ def warm_up(threads=0):
 
     from .data.tabular import load_digits_data
 
-    if threads:
-        import torch
-
-        torch.set_num_threads(threads)
+    set_threads(threads)
     X, y = load_digits_data()
     PDiffClassifier(max_epochs=2, random_state=0, device="cpu").fit(X[:300], y[:300])
 
@@ -263,6 +274,33 @@ def argument_parser(module, doc):
     return argparse.ArgumentParser(prog=f"python -m {module}", description=doc.split("\n\n")[0])
 
 
+def add_threads_option(parser, default, where="", why=""):
+    """Add ``--threads``: torch's threads (``where`` they run), 0 leaving torch's default."""
+    reason = f": {why}" if why else ""
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=default,
+        help=f"torch threads{where}; 0 leaves torch's default (default {default}{reason})",
+    )
+
+
+def parse_args(parser, argv, child=None):
+    """Parse ``argv`` (None: ``sys.argv[1:]``); in a :func:`run_fresh` child, answer it instead.
+
+    With ``child`` (a function of a spec dict that returns a JSON-able result), the parser
+    gets a hidden ``--child SPEC`` option: given it, ``child(SPEC)``'s result is printed as
+    JSON and None is returned, so that the caller's ``main`` stops there.
+    """
+    if child is not None:
+        parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if child is not None and args.child:
+        print(json.dumps(child(json.loads(args.child))))
+        return None
+    return args
+
+
 def command_line(module, argv):
     """Return the command that ran ``python -m <module>`` with ``argv`` (None: ``sys.argv``).
 
@@ -278,8 +316,8 @@ def command_line(module, argv):
 def run_fresh(module, spec):
     """Run ``python -m <module> --child <spec as JSON>`` in a fresh interpreter; return its result.
 
-    The child prints its result as JSON on the last line of its output. A fresh process
-    keeps earlier allocations out of a memory measurement.
+    The child (see :func:`parse_args`) prints its result as JSON on the last line of its
+    output. A fresh process keeps earlier allocations out of a memory measurement.
     """
     command = [sys.executable, "-m", module, "--child", json.dumps(spec)]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)

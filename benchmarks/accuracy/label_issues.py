@@ -42,12 +42,15 @@ from cleanlab_pdiff import PDiffClassifier, make_noisy_labels
 from cleanlab_pdiff.label_issues import cross_val_pred_probs
 
 from ..common import (
+    add_threads_option,
     argument_parser,
     command_line,
     cpu_name,
     markdown_table,
     median_range,
+    parse_args,
     select,
+    set_threads,
     warm_up,
     write_csv,
     write_section,
@@ -328,19 +331,14 @@ def main(argv=None):
         "--datasets", nargs="+", default=["digits", "mnist1d"], choices=["digits", "mnist1d"]
     )
     parser.add_argument("--mnist1d-samples", type=int, default=4000)
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="torch.set_num_threads value; 0 leaves torch's default (default 1: on a "
-        "shared 2-core machine, 2 threads ran up to 60x slower and far noisier)",
+    add_threads_option(
+        parser, 1, why="on a shared 2-core machine, 2 threads ran up to 60x slower and noisier"
     )
     parser.add_argument(
         "--max-epochs", type=int, default=None, help="override max_epochs (smoke tests only)"
     )
-    args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    args = parse_args(parser, argv)
+    set_threads(args.threads)
     params = {} if args.max_epochs is None else {"max_epochs": args.max_epochs}
     datasets, notes = {}, {}
     if "digits" in args.datasets:

@@ -32,7 +32,15 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from ..common import argument_parser, command_line, warm_up, write_csv
+from ..common import (
+    add_threads_option,
+    argument_parser,
+    command_line,
+    parse_args,
+    set_threads,
+    warm_up,
+    write_csv,
+)
 from ..memory import malloc_trim, memory, reset_peak
 from .cells import load_data, noisy_labels
 from .detection import detection_scores
@@ -279,13 +287,7 @@ def main(argv=None):
         default=None,
         help="worker processes (default: the CPU count on cpu, 1 on cuda)",
     )
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="torch threads per worker; 0 leaves torch's default (default 1: one "
-        "single-threaded worker per core)",
-    )
+    add_threads_option(parser, 1, " per worker", "one single-threaded worker per core")
     parser.add_argument(
         "--seeds", type=int, default=None, help="seeds 0..N-1 (default: the suite's)"
     )
@@ -306,7 +308,7 @@ def main(argv=None):
         "--figures", default=None, help="figure folder (default docs/figures; OUT for smoke)"
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    args = parser.parse_args(argv)
+    args = parse_args(parser, argv)
 
     if torch.device(args.device).type == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda but torch sees no CUDA device")
@@ -324,8 +326,7 @@ def main(argv=None):
     jobs = args.jobs or (1 if torch.device(args.device).type == "cuda" else os.cpu_count())
     cache_dir = str(out / "cache")
     data_dir = args.data_dir
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     for dataset in datasets:  # decode and cache CIFAR once, before the workers start
         if dataset.data.source == "cifar10":
             load_data(dataset.data, data_dir, cache_dir)

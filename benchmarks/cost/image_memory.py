@@ -24,7 +24,6 @@ Run::
 It writes ``DIR/image_memory.json`` and the generated part of ``docs/large_data.md``.
 """
 
-import argparse
 import json
 import platform
 import sys
@@ -34,12 +33,15 @@ from pathlib import Path
 import numpy as np
 
 from ..common import (
+    add_threads_option,
     argument_parser,
     command_line,
     cpu_name,
     generated_by,
     markdown_table,
+    parse_args,
     run_fresh,
+    set_threads,
     write_section,
 )
 from ..memory import MIB, memory
@@ -82,7 +84,7 @@ def child(spec):
 
     from cleanlab_pdiff import PDiffClassifier
 
-    torch.set_num_threads(spec["threads"])
+    set_threads(spec["threads"])
     baseline = memory()[0]
     if spec["kind"] == "memmap":
         X = np.load(spec["path"], mmap_mode="r")
@@ -177,14 +179,12 @@ def main(argv=None):
     parser.add_argument("--folder-sizes", type=int, nargs="+", default=[5000, 20000, 50000])
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--workers", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=2)
+    add_threads_option(parser, 2, " in the measured processes")
     parser.add_argument("--work-dir", type=Path, default=Path("benchmark-out/image-memory"))
     parser.add_argument("--out", type=Path, default=Path("benchmark-out/image-memory"))
     parser.add_argument("--doc", type=Path)
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.child:
-        print(json.dumps(child(json.loads(args.child))))
+    args = parse_args(parser, argv, child)
+    if args is None:
         return
     common = {"batch_size": args.batch_size, "workers": args.workers, "threads": args.threads}
     results = []

@@ -32,7 +32,6 @@ Run::
 It writes ``DIR/large_data.json`` and the generated part of ``docs/large_data.md``.
 """
 
-import argparse
 import json
 import pickle
 import platform
@@ -42,7 +41,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ..common import argument_parser, command_line, run_fresh, write_section
+from ..common import (
+    add_threads_option,
+    argument_parser,
+    command_line,
+    parse_args,
+    run_fresh,
+    set_threads,
+    write_section,
+)
 from ..data.planted import make_planted
 from ..memory import MIB, malloc_trim, memory, reset_peak, ru_maxrss
 from .large_data_report import render
@@ -101,8 +108,7 @@ def child(spec):
     import cleanlab_pdiff
     from cleanlab_pdiff import PDiffClassifier
 
-    if spec["threads"]:
-        torch.set_num_threads(spec["threads"])
+    set_threads(spec["threads"])
     result = {
         "kind": spec["kind"],
         "batch_size": spec.get("batch_size"),
@@ -244,12 +250,7 @@ def main(argv=None):
         help="batch sizes to fit with; the first one is also used for the "
         "fit + predict_proba and step measurements",
     )
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="torch threads in the measured processes (0: torch's default)",
-    )
+    add_threads_option(parser, 1, " in the measured processes")
     parser.add_argument(
         "--repeats",
         type=int,
@@ -258,10 +259,8 @@ def main(argv=None):
     )
     parser.add_argument("--out", default="benchmark-out")
     parser.add_argument("--doc", default="docs/large_data.md")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.child:
-        print(json.dumps(child(json.loads(args.child))))
+    args = parse_args(parser, argv, child)
+    if args is None:
         return
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

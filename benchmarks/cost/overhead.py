@@ -32,13 +32,16 @@ from cleanlab_pdiff import CNN9, MLP, PDiffClassifier
 from cleanlab_pdiff.loader import batch_loader
 
 from ..common import (
+    add_threads_option,
     argument_parser,
     command_line,
     cpu_name,
     generated_by,
     markdown_table,
+    parse_args,
     seeded,
     select,
+    set_threads,
     write_csv,
     write_section,
 )
@@ -154,12 +157,11 @@ def main(argv=None):
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    add_threads_option(parser, 0)
     parser.add_argument("--out", default="benchmark-out")
     parser.add_argument("--doc", default="docs/overhead.md")
-    args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    args = parse_args(parser, argv)
+    set_threads(args.threads)
     rows = run(args.device, args.rounds, args.epochs)
     write_csv(rows, Path(args.out) / f"overhead-{args.device}.csv", FIELDS)
     command = command_line(__spec__.name, argv)
