@@ -1,4 +1,7 @@
-"""The benchmark scripts: a smoke run of the suite (benchmarks/accuracy/run.py), and their parts."""
+"""The benchmark scripts: a smoke run of the suite (benchmarks/accuracy/run.py), and their parts.
+
+Only these tests import ``benchmarks``: the package's own tests don't depend on it.
+"""
 
 import csv
 import io
@@ -9,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from fake_images import fake_cifar, jpeg_bytes, pixels
 from sklearn.datasets import load_digits
 
 from benchmarks import common
@@ -17,8 +21,9 @@ from benchmarks.accuracy.methods import METHODS, run_method
 from benchmarks.accuracy.protocol import EpochTestAccuracy, Fit, NoisyData, Schedule
 from benchmarks.accuracy.rivals import GCELoss
 from benchmarks.cost import large_data, overhead, steps
-from benchmarks.data import cifar, kmeans
+from benchmarks.data import cifar, image_folder, kmeans
 from cleanlab_pdiff import CNN9, MLP, PDiffClassifier, make_noisy_labels
+from cleanlab_pdiff.images import ImageFolder
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -421,3 +426,51 @@ def test_real_noise_suites_embed_cifar_and_run_the_recipe():
         assert dataset.data.features == "efficientnet" and dataset.data.n_samples == n_train
         assert {"cv_recipe", "pdiff_auto", "pdiff_paper", "oracle_labels"} <= set(dataset.methods)
         assert [noise.label for noise in dataset.noises][0] == "clean labels"
+
+
+def test_image_folder_benchmark_writes_the_noisy_folder_and_its_truth(tmp_path, capsys):
+    clean, noisy = fake_cifar(tmp_path)
+    out = tmp_path / "out"
+    argv = [str(out), "--labels", "random1", "--n-per-class", "2", "--data-dir", str(tmp_path)]
+    image_folder.main(argv)
+    assert "wrote 20 train images (random1 labels" in capsys.readouterr().out
+    with (tmp_path / "out_truth.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    folder = ImageFolder(out)
+    assert [row["path"] for row in rows] == [p.relative_to(out).as_posix() for p in folder.files]
+    assert [row["given_label"] for row in rows] == folder.labels.tolist()
+    # Each file is the k-th image of its true class, filed under that image's noisy label.
+    expected = set()
+    for c, name in enumerate(image_folder.CLASSES):
+        for k, row in enumerate(np.flatnonzero(clean == c)[:2]):
+            given = image_folder.CLASSES[noisy[row]]
+            expected.add((f"{given}/{name}_{k:04d}.jpg", given, name))
+    assert {(row["path"], row["given_label"], row["true_label"]) for row in rows} == expected
+    for row in rows:  # the archive's bytes, as they are
+        c = image_folder.CLASSES.index(row["true_label"])
+        k = int(row["path"][-8:-4])
+        assert (out / row["path"]).read_bytes() == jpeg_bytes(pixels(100 * c + k, 4, 4))
+    with pytest.raises(SystemExit) as exit_info:
+        image_folder.main(argv)
+    assert exit_info.value.code == 2
+    assert f"OUT_DIR {out} is not an empty folder" in capsys.readouterr().err
+
+
+def test_image_folder_benchmark_writes_test_images_under_their_true_classes(tmp_path, capsys):
+    fake_cifar(tmp_path)
+    out = tmp_path / "test"
+    image_folder.main([str(out), "--test", "--n-per-class", "2", "--data-dir", str(tmp_path)])
+    assert "wrote 20 test images (clean labels, noise rate 0.000)" in capsys.readouterr().out
+    folder = ImageFolder(out)
+    assert folder.classes == list(image_folder.CLASSES)
+    assert folder.files[:2] == [
+        out / "airplane" / "airplane_0000.jpg",
+        out / "airplane" / "airplane_0001.jpg",
+    ]
+    assert (out / "cat" / "cat_0001.jpg").read_bytes() == jpeg_bytes(pixels(1301, 4, 4))
+    with pytest.raises(SystemExit):
+        image_folder.main([str(tmp_path / "x"), "--test", "--labels", "worse"])
+    assert "the test images, which have no human labels" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        image_folder.main([str(tmp_path / "x"), "--test", "--n-per-class", "1001"])
+    assert "--n-per-class must be in [1, 1000], got 1001" in capsys.readouterr().err
