@@ -6,13 +6,14 @@ Only these tests import ``benchmarks``: the package's own tests don't depend on 
 import csv
 import io
 import math
+import re
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from fake_images import fake_cifar, jpeg_bytes, pixels
+from fake_images import CIFAR_CLASSES, fake_cifar, jpeg_bytes, pixels
 from sklearn.datasets import load_digits
 
 from benchmarks import common
@@ -428,10 +429,24 @@ def test_real_noise_suites_embed_cifar_and_run_the_recipe():
         assert [noise.label for noise in dataset.noises][0] == "clean labels"
 
 
-def test_image_folder_benchmark_writes_the_noisy_folder_and_its_truth(tmp_path, capsys):
+def _sources(out, split_seed, per_class):
+    """The (class, file number) of each image under ``out``, from its bytes (fake_cifar's)."""
+    images = {
+        jpeg_bytes(pixels(split_seed + 100 * c + k, 4, 4)): (c, k)
+        for c in range(10)
+        for k in range(per_class)
+    }
+    files = out.rglob("*.*")
+    return {path.relative_to(out).as_posix(): images[path.read_bytes()] for path in files}
+
+
+def test_image_folder_benchmark_writes_the_noisy_folder_and_its_truth(
+    tmp_path, capsys, monkeypatch
+):
     clean, noisy = fake_cifar(tmp_path)
     out = tmp_path / "out"
-    argv = [str(out), "--labels", "random1", "--n-per-class", "2", "--data-dir", str(tmp_path)]
+    monkeypatch.setenv("CLEANLAB_PDIFF_DATA_DIR", str(tmp_path))  # no --data-dir: found through it
+    argv = [str(out), "--labels", "random1", "--n-per-class", "2"]
     image_folder.main(argv)
     assert "wrote 20 train images (random1 labels" in capsys.readouterr().out
     with (tmp_path / "out_truth.csv").open() as handle:
@@ -439,38 +454,78 @@ def test_image_folder_benchmark_writes_the_noisy_folder_and_its_truth(tmp_path, 
     folder = ImageFolder(out)
     assert [row["path"] for row in rows] == [p.relative_to(out).as_posix() for p in folder.files]
     assert [row["given_label"] for row in rows] == folder.labels.tolist()
-    # Each file is the k-th image of its true class, filed under that image's noisy label.
-    expected = set()
-    for c, name in enumerate(image_folder.CLASSES):
-        for k, row in enumerate(np.flatnonzero(clean == c)[:2]):
-            given = image_folder.CLASSES[noisy[row]]
-            expected.add((f"{given}/{name}_{k:04d}.jpg", given, name))
-    assert {(row["path"], row["given_label"], row["true_label"]) for row in rows} == expected
-    for row in rows:  # the archive's bytes, as they are
-        c = image_folder.CLASSES.index(row["true_label"])
-        k = int(row["path"][-8:-4])
-        assert (out / row["path"]).read_bytes() == jpeg_bytes(pixels(100 * c + k, 4, 4))
+    # Each file is the archive's k-th image of its true class, as it is (the same bytes),
+    # filed under that image's noisy label; the truth file names its true class.
+    sources = _sources(out, 0, 2)
+    assert sorted(sources.values()) == [(c, k) for c in range(10) for k in range(2)]
+    for row in rows:
+        c, k = sources[row["path"]]
+        assert row["true_label"] == CIFAR_CLASSES[c]
+        given = CIFAR_CLASSES[noisy[np.flatnonzero(clean == c)[k]]]
+        assert row["given_label"] == given and row["path"].startswith(f"{given}/")
     with pytest.raises(SystemExit) as exit_info:
         image_folder.main(argv)
     assert exit_info.value.code == 2
     assert f"OUT_DIR {out} is not an empty folder" in capsys.readouterr().err
 
 
+def test_image_folder_file_names_do_not_give_the_true_class_away(tmp_path):
+    fake_cifar(tmp_path)
+    out = tmp_path / "out"
+    image_folder.main([str(out), "--n-per-class", "3", "--data-dir", str(tmp_path)])
+    paths = sorted(out.rglob("*.jpg"), key=lambda path: path.name)
+    assert len({path.name for path in paths}) == len(paths) == 30
+    for path in paths:
+        assert re.fullmatch(r"img_\d{5}\.jpg", path.name), path
+        assert not any(name in path.name for name in CIFAR_CLASSES), path
+    # Nor do the numbers: in their order, the classes are shuffled, not in blocks.
+    classes = [path.parent.name for path in paths]
+    assert classes != sorted(classes)
+
+
+@pytest.mark.parametrize("where", ["option", "variable"])
+def test_image_folder_names_the_data_it_needs_when_the_folder_lacks_it(
+    tmp_path, capsys, monkeypatch, where
+):
+    empty = tmp_path / "no data"
+    empty.mkdir()
+    argv = [str(tmp_path / "out"), "--n-per-class", "2"]
+    if where == "option":
+        argv += ["--data-dir", str(empty)]
+    monkeypatch.setenv("CLEANLAB_PDIFF_DATA_DIR", str(empty))
+    with pytest.raises(SystemExit) as exit_info:
+        image_folder.main(argv)
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"no CIFAR-10 data in {empty}" in error
+    for needed in ("--data-dir", "CLEANLAB_PDIFF_DATA_DIR", cifar.ARCHIVE, cifar.LABEL_FILE):
+        assert needed in error
+    assert not (tmp_path / "out").exists()
+
+
 def test_image_folder_benchmark_writes_test_images_under_their_true_classes(tmp_path, capsys):
     fake_cifar(tmp_path)
+    (tmp_path / cifar.LABEL_FILE).unlink()  # the test images need the archive only
     out = tmp_path / "test"
     image_folder.main([str(out), "--test", "--n-per-class", "2", "--data-dir", str(tmp_path)])
     assert "wrote 20 test images (clean labels, noise rate 0.000)" in capsys.readouterr().out
-    folder = ImageFolder(out)
-    assert folder.classes == list(image_folder.CLASSES)
-    assert folder.files[:2] == [
-        out / "airplane" / "airplane_0000.jpg",
-        out / "airplane" / "airplane_0001.jpg",
-    ]
-    assert (out / "cat" / "cat_0001.jpg").read_bytes() == jpeg_bytes(pixels(1301, 4, 4))
+    assert ImageFolder(out).classes == list(CIFAR_CLASSES)
+    sources = _sources(out, 1000, 2)
+    assert sorted(sources.values()) == [(c, k) for c in range(10) for k in range(2)]
+    assert all(path.startswith(f"{CIFAR_CLASSES[c]}/") for path, (c, _) in sources.items())
     with pytest.raises(SystemExit):
         image_folder.main([str(tmp_path / "x"), "--test", "--labels", "worse"])
     assert "the test images, which have no human labels" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         image_folder.main([str(tmp_path / "x"), "--test", "--n-per-class", "1001"])
     assert "--n-per-class must be in [1, 1000], got 1001" in capsys.readouterr().err
+
+
+def test_suite_names_the_cifar_data_it_needs_when_the_folder_lacks_it(tmp_path, capsys):
+    argv = ["--suite", "cnn-cpu", "--data-dir", str(tmp_path), "--out", str(tmp_path / "out")]
+    with pytest.raises(SystemExit) as exit_info:
+        run.main(argv)
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"no CIFAR-10 data in {tmp_path}" in error
+    assert "pass --data-dir DIR or set CLEANLAB_PDIFF_DATA_DIR=DIR" in error

@@ -41,6 +41,7 @@ from ..common import (
     warm_up,
     write_csv,
 )
+from ..data.cifar import DATA_DIR_VARIABLE, find_data_dir
 from ..memory import malloc_trim, memory, reset_peak
 from .cells import load_data, noisy_labels
 from .detection import detection_scores
@@ -296,7 +297,10 @@ def main(argv=None):
     )
     parser.add_argument("--methods", nargs="+", default=None, choices=list(METHODS))
     parser.add_argument(
-        "--data-dir", default=None, help="folder of the CIFAR-10 files (default ../shared/data)"
+        "--data-dir",
+        default=None,
+        help=f"folder of the CIFAR-10 files (default: ${DATA_DIR_VARIABLE}, else "
+        "../shared/data beside the clone)",
     )
     parser.add_argument(
         "--doc",
@@ -326,6 +330,11 @@ def main(argv=None):
     jobs = args.jobs or (1 if torch.device(args.device).type == "cuda" else os.cpu_count())
     cache_dir = str(out / "cache")
     data_dir = args.data_dir
+    if any(dataset.data.source == "cifar10" for dataset in datasets):
+        try:
+            data_dir = str(find_data_dir(data_dir))
+        except FileNotFoundError as error:
+            parser.error(str(error))
     set_threads(args.threads)
     for dataset in datasets:  # decode and cache CIFAR once, before the workers start
         if dataset.data.source == "cifar10":

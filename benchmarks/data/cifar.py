@@ -1,6 +1,8 @@
 """CIFAR-10 with real human label noise (CIFAR-10N), read offline from ../shared/data.
 
-Two files, never copied into the repository (see that folder's README):
+The folder is ``--data-dir`` where a script takes it, else ``$CLEANLAB_PDIFF_DATA_DIR``,
+else ``../shared/data`` beside the repository (:func:`find_data_dir`). Two files, never
+copied into the repository (see that folder's README):
 
 - ``cifar10-jpeg.tar.gz``: the 60,000 images as JPEG, ``train/<class>/<k:04d>.jpg``
   and ``test/<class>/<k:04d>.jpg``;
@@ -14,6 +16,7 @@ unsupervised features of a CPU-sized run in :mod:`benchmarks.data.kmeans`.
 """
 
 import io
+import os
 import pickle
 import tarfile
 import zipfile
@@ -27,7 +30,9 @@ from ..common import ROOT
 __all__ = [
     "CLASSES",
     "HUMAN_LABELS",
+    "DATA_DIR_VARIABLE",
     "default_data_dir",
+    "find_data_dir",
     "load_cifar10n",
     "load_embedded",
     "read_human_labels",
@@ -57,9 +62,33 @@ ARCHIVE = "cifar10-jpeg.tar.gz"
 LABEL_FILE = "CIFAR-10_human.pt"
 
 
+#: Environment variable naming the data folder, for a clone that is not beside ``shared/``.
+DATA_DIR_VARIABLE = "CLEANLAB_PDIFF_DATA_DIR"
+
+
 def default_data_dir():
-    """Return ``../shared/data`` next to the repository root, where the data README is."""
-    return ROOT.parent / "shared" / "data"
+    """Return ``$CLEANLAB_PDIFF_DATA_DIR``, else ``../shared/data`` beside the repository."""
+    return Path(os.environ.get(DATA_DIR_VARIABLE) or ROOT.parent / "shared" / "data")
+
+
+def find_data_dir(data_dir=None, files=(ARCHIVE, LABEL_FILE)):
+    """Return the data folder (``None``: :func:`default_data_dir`), checked to hold ``files``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If a file is missing: a one-line message that names the files and how to point
+        at the folder that holds them (``--data-dir`` or the environment variable).
+    """
+    data_dir = Path(default_data_dir() if data_dir is None else data_dir)
+    missing = [name for name in files if not (data_dir / name).is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"no CIFAR-10 data in {data_dir} (missing {' and '.join(missing)}): pass "
+            f"--data-dir DIR or set {DATA_DIR_VARIABLE}=DIR, DIR being the folder that holds "
+            f"{' and '.join(files)} (by default ../shared/data beside the clone)."
+        )
+    return data_dir
 
 
 def read_human_labels(path):
@@ -140,7 +169,7 @@ def _sizes_and_labels(n_train, n_test, data_dir):
     for name, n, total in (("n_train", n_train, 50_000), ("n_test", n_test, 10_000)):
         if not 10 <= n <= total or n % 10:
             raise ValueError(f"{name} must be a multiple of 10 in [10, {total}], got {n!r}.")
-    data_dir = Path(default_data_dir() if data_dir is None else data_dir)
+    data_dir = find_data_dir(data_dir)
     return data_dir, read_human_labels(data_dir / LABEL_FILE)
 
 
