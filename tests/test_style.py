@@ -38,6 +38,7 @@ def test_only_the_benchmark_tests_import_benchmarks():
     importers = sorted(
         path.name
         for path in (ROOT / "tests").glob("*.py")
-        if any(name.split(".")[0] == "benchmarks" for name in _imported_modules(path))
+        if "benchmarks" in path.read_text()  # parse only the files that could import it
+        and any(name.split(".")[0] == "benchmarks" for name in _imported_modules(path))
     )
     assert importers == ["test_benchmarks.py"]
