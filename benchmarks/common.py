@@ -1,24 +1,29 @@
-"""Plumbing the benchmark scripts share: seeding, the warm-up fit, and their output.
+"""Plumbing the benchmark scripts share: seeds, the command line, and their output.
 
 - :func:`torch_seed` and :func:`seeded`: torch seeded from an integer seed as
   ``PDiffClassifier(random_state=seed)`` seeds it, so that a method trained
   outside the estimator starts from the same network;
-- :func:`warm_up`: a first fit's one-off costs, paid before anything is timed;
-- :func:`make_planted`: random features of any size with labels planted in them (the
-  memory and overhead measurements);
+- :func:`set_threads` and :func:`warm_up`: torch's threads, and a first fit's one-off
+  costs paid before anything is timed;
 - :func:`select` and :func:`median_range`: result rows picked and summarised;
-- :func:`write_csv` and :func:`write_section`: a results file, and the generated
-  part of a Markdown page;
-- :func:`cpu_name`, :func:`argument_parser` and :func:`command_line`: what ran,
-  and where.
+- :func:`write_csv`, :func:`markdown_table`, :func:`generated_by` and
+  :func:`write_section`: a results file, the tables of a Markdown page, and its
+  generated part;
+- :func:`argument_parser`, :func:`add_threads_option`, :func:`parse_args` and
+  :func:`command_line`: a script's options, and what ran;
+- :func:`run_fresh`: one measurement in a fresh interpreter (the ``--child`` option of
+  :func:`parse_args` answers it);
+- :func:`cpu_name`: where it ran.
 
 Importing it imports neither torch nor scikit-learn (the functions that need them
-import them): ``benchmarks.large_data`` times those imports in its measured processes.
+import them): ``benchmarks.cost.large_data`` times those imports in its measured
+processes.
 """
 
 import argparse
 import contextlib
 import csv
+import datetime
 import json
 import platform
 import shlex
@@ -29,19 +34,27 @@ from pathlib import Path
 import numpy as np
 
 __all__ = [
+    "ROOT",
+    "add_threads_option",
     "argument_parser",
-    "detection_scores",
     "command_line",
     "cpu_name",
-    "make_planted",
+    "generated_by",
+    "markdown_table",
     "median_range",
+    "parse_args",
+    "run_fresh",
     "seeded",
     "select",
+    "set_threads",
     "torch_seed",
     "warm_up",
     "write_csv",
     "write_section",
 ]
+
+#: The repository root, where ``python -m benchmarks.<kind>.<name>`` runs.
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def torch_seed(seed):
@@ -84,109 +97,29 @@ def seeded(seed, device):
         yield
 
 
+def set_threads(threads):
+    """Set torch's number of threads; 0 leaves torch's default."""
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
 def warm_up(threads=0):
     """Set torch's threads (0 leaves them) and pay a first fit's one-off costs.
 
     The first fit in a process imports and initialises what later fits reuse
     (``torch.optim`` alone imports ``torch._dynamo``); a short fit on 300 digits
     keeps that out of the timings. It is also the worker initialiser of
-    ``benchmarks.run``'s process pool.
+    ``benchmarks.accuracy.run``'s process pool.
     """
-    import torch
-
     from cleanlab_pdiff import PDiffClassifier
 
-    from .data import load_digits_data
+    from .data.tabular import load_digits_data
 
-    if threads:
-        torch.set_num_threads(threads)
+    set_threads(threads)
     X, y = load_digits_data()
     PDiffClassifier(max_epochs=2, random_state=0, device="cpu").fit(X[:300], y[:300])
-
-
-def make_planted(n_samples, shape, n_classes=10, *, seed=0):
-    """Return standard-normal float32 features and labels planted in them.
-
-    An example's label is the argmax of its first ``n_classes`` features, so a
-    network can learn it and the classes are balanced in expectation.
-
-    Parameters
-    ----------
-    n_samples : int
-        Number of examples.
-    shape : tuple of int
-        Shape of one example, e.g. ``(128,)`` or ``(3, 32, 32)``; it holds at
-        least ``n_classes`` values.
-    n_classes : int, default=10
-        Number of classes.
-    seed : int, default=0
-        Seed of ``numpy.random.default_rng``.
-
-    Returns
-    -------
-    X : ndarray of shape (n_samples, *shape), float32
-    y : ndarray of shape (n_samples,), int64
-
-    Examples
-    --------
-    >>> X, y = make_planted(5, (2, 3), n_classes=4)
-    >>> X.shape, X.dtype.name, y.dtype.name
-    ((5, 2, 3), 'float32', 'int64')
-    >>> bool((y == X.reshape(5, -1)[:, :4].argmax(axis=1)).all())
-    True
-    """
-    X = np.random.default_rng(seed).standard_normal((n_samples, *shape), dtype=np.float32)
-    y = X.reshape(n_samples, -1)[:, :n_classes].argmax(axis=1).astype(np.int64, copy=False)
-    return X, y
-
-
-def detection_scores(wrong, issues, quality):
-    """Score a method's flagged mask, and its quality ranking, against the wrong labels.
-
-    Parameters
-    ----------
-    wrong : ndarray of shape (n_samples,), bool
-        True where the given label is wrong.
-    issues : ndarray of shape (n_samples,), bool, or None
-        True where the method flags a label issue; None if it flags none.
-    quality : ndarray of shape (n_samples,) or None
-        Label quality, lower = more likely wrong; None if the method gives none.
-
-    Returns
-    -------
-    scores : dict
-        ``auroc`` and ``average_precision`` of ``-quality``; ``precision``,
-        ``recall`` and ``f1`` of the flagged set (0 when nothing is flagged);
-        ``flagged_share``. NaN where the method gives nothing to score, or
-        (the ranking's and recall) when no label is wrong.
-
-    Examples
-    --------
-    >>> wrong = np.array([True, False, False, False])
-    >>> scores = detection_scores(wrong, wrong.copy(), np.array([0.1, 0.9, 0.8, 0.2]))
-    >>> scores["auroc"], scores["f1"], scores["flagged_share"]
-    (1.0, 1.0, 0.25)
-    """
-    from sklearn.metrics import average_precision_score, roc_auc_score
-
-    nan = float("nan")
-    scores = dict.fromkeys(
-        ("auroc", "average_precision", "precision", "recall", "f1", "flagged_share"), nan
-    )
-    ranked = quality is not None and wrong.any() and not wrong.all()
-    if ranked:
-        scores["auroc"] = float(roc_auc_score(wrong, -quality))
-        scores["average_precision"] = float(average_precision_score(wrong, -quality))
-    if issues is not None:
-        hits = int(np.count_nonzero(issues & wrong))
-        flagged, actual = int(np.count_nonzero(issues)), int(np.count_nonzero(wrong))
-        scores["flagged_share"] = flagged / issues.size
-        scores["precision"] = hits / flagged if flagged else 0.0
-        if actual:
-            scores["recall"] = hits / actual
-            total = flagged + actual
-            scores["f1"] = 2 * hits / total
-    return scores
 
 
 def select(rows, **where):
@@ -251,6 +184,52 @@ def write_csv(rows, path, fields):
         writer.writerows(rows)
 
 
+def markdown_table(header, rows):
+    """Return the lines of a Markdown table: a header, its rule, then one line per row.
+
+    Parameters
+    ----------
+    header : sequence of str
+        Column headings.
+    rows : iterable of sequence
+        The cells of each row, already formatted (``str`` is applied to each).
+
+    Returns
+    -------
+    lines : list of str
+
+    Examples
+    --------
+    >>> for line in markdown_table(["method", "F1"], [["a", "0.5"], ["b", ""]]):
+    ...     print(line)
+    | method | F1 |
+    |---|---|
+    | a | 0.5 |
+    | b |  |
+    """
+
+    def line(cells):
+        return "| " + " | ".join(map(str, cells)) + " |"
+
+    lines = [line(header), "|" + "---|" * len(header)]
+    for row in rows:
+        if len(row) != len(header):
+            raise ValueError(f"a row has {len(row)} cells for {len(header)} columns: {row!r}")
+        lines.append(line(row))
+    return lines
+
+
+def generated_by(command, *details):
+    """Return the first line of a generated part: the command, today's date and ``details``.
+
+    Examples
+    --------
+    >>> generated_by("python -m x", "1 thread").endswith(" (1 thread).")
+    True
+    """
+    return f"Generated by `{command}` on {datetime.date.today()} ({', '.join(details)})."
+
+
 def write_section(path, generated, *, title, key="GENERATED"):
     """Put generated text between a page's ``BEGIN key``/``END key`` markers, keeping the rest.
 
@@ -295,27 +274,50 @@ def argument_parser(module, doc):
     return argparse.ArgumentParser(prog=f"python -m {module}", description=doc.split("\n\n")[0])
 
 
+def add_threads_option(parser, default, where="", why=""):
+    """Add ``--threads``: torch's threads (``where`` they run), 0 leaving torch's default."""
+    reason = f": {why}" if why else ""
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=default,
+        help=f"torch threads{where}; 0 leaves torch's default (default {default}{reason})",
+    )
+
+
+def parse_args(parser, argv, child=None):
+    """Parse ``argv`` (None: ``sys.argv[1:]``); in a :func:`run_fresh` child, answer it instead.
+
+    With ``child`` (a function of a spec dict that returns a JSON-able result), the parser
+    gets a hidden ``--child SPEC`` option: given it, ``child(SPEC)``'s result is printed as
+    JSON and None is returned, so that the caller's ``main`` stops there.
+    """
+    if child is not None:
+        parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if child is not None and args.child:
+        print(json.dumps(child(json.loads(args.child))))
+        return None
+    return args
+
+
 def command_line(module, argv):
     """Return the command that ran ``python -m <module>`` with ``argv`` (None: ``sys.argv``).
 
     Examples
     --------
-    >>> command_line("benchmarks.run", ["--suite", "smoke"])
-    'python -m benchmarks.run --suite smoke'
+    >>> command_line("benchmarks.accuracy.run", ["--suite", "smoke"])
+    'python -m benchmarks.accuracy.run --suite smoke'
     """
     argv = sys.argv[1:] if argv is None else list(argv)
     return shlex.join(["python", "-m", module, *argv])
 
 
-#: The repository root, where ``python -m benchmarks.<module>`` runs.
-ROOT = Path(__file__).resolve().parents[1]
-
-
 def run_fresh(module, spec):
     """Run ``python -m <module> --child <spec as JSON>`` in a fresh interpreter; return its result.
 
-    The child prints its result as JSON on the last line of its output. A fresh process
-    keeps earlier allocations out of a memory measurement.
+    The child (see :func:`parse_args`) prints its result as JSON on the last line of its
+    output. A fresh process keeps earlier allocations out of a memory measurement.
     """
     command = [sys.executable, "-m", module, "--child", json.dumps(spec)]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)

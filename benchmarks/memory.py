@@ -5,6 +5,9 @@ import ctypes
 import resource
 import sys
 
+#: Bytes in a mebibyte, the unit of the memory tables.
+MIB = 2**20
+
 
 def memory():
     """Return this process's current and peak resident set size, in bytes.

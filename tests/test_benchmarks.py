@@ -1,26 +1,30 @@
-"""The benchmark scripts: a smoke run of the suite (benchmarks/run.py), and their parts."""
+"""The benchmark scripts: a smoke run of the suite (benchmarks/accuracy/run.py), and their parts.
+
+Only these tests import ``benchmarks``: the package's own tests don't depend on it.
+"""
 
 import csv
 import io
 import math
+import re
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from fake_images import CIFAR_CLASSES, fake_cifar, jpeg_bytes, pixels
 from sklearn.datasets import load_digits
 
-from benchmarks import cifar, common, label_issues, large_data, overhead, render, run
-from benchmarks.methods import (
-    METHODS,
-    EpochTestAccuracy,
-    GCELoss,
-    NoisyData,
-    Schedule,
-    run_method,
-)
+from benchmarks import common
+from benchmarks.accuracy import cells, label_issues, networks, render, results, run, suites
+from benchmarks.accuracy.methods import METHODS, run_method
+from benchmarks.accuracy.protocol import EpochTestAccuracy, Fit, NoisyData, Schedule
+from benchmarks.accuracy.rivals import GCELoss
+from benchmarks.cost import large_data, overhead, steps
+from benchmarks.data import cifar, image_folder, kmeans
 from cleanlab_pdiff import CNN9, MLP, PDiffClassifier, make_noisy_labels
+from cleanlab_pdiff.images import ImageFolder
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -38,7 +42,7 @@ def test_smoke_suite_runs_every_method_and_writes_csv_page_and_figures(tmp_path)
     run.main(["--suite", "smoke", "--out", str(tmp_path), "--jobs", "1", "--no-progress"])
     with (tmp_path / "benchmarks_smoke.csv").open() as handle:
         rows = list(csv.DictReader(handle))
-    assert sorted(row["method"] for row in rows) == sorted(run.SYNTHETIC_METHODS)
+    assert sorted(row["method"] for row in rows) == sorted(suites.SYNTHETIC_METHODS)
     for row in rows:
         assert 0 <= float(row["acc_last10"]) <= 1 and 0 <= float(row["acc_final"]) <= 1
         assert float(row["fit_seconds"]) > 0
@@ -58,7 +62,7 @@ def test_smoke_suite_runs_every_method_and_writes_csv_page_and_figures(tmp_path)
 def test_every_method_gives_accuracies_for_the_last_epochs(cell):
     schedule = Schedule(epochs=3, t_k=1, batch_size=128, lr=1e-3, cv_folds=2, last=2)
     for key in METHODS:
-        result = run_method(key, cell, schedule, 0, "cpu")
+        result = run_method(key, Fit(cell, schedule, 0, "cpu"))
         if key == "cv_recipe":  # it trains no final model: it only flags label issues
             assert math.isnan(result["acc_last"])
         else:
@@ -93,7 +97,7 @@ def test_same_seed_same_initial_network_across_methods(cell):
     schedule = Schedule(epochs=1, t_k=1, batch_size=128, lr=1e-12, last=1)
     # With lr=1e-12 the weights stay as initialised: every method must predict alike.
     results = {
-        key: run_method(key, cell, schedule, 3, "cpu")["acc_last"]
+        key: run_method(key, Fit(cell, schedule, 3, "cpu"))["acc_last"]
         for key in ("ce", "gce", "coteaching")
     }
     assert len(set(results.values())) == 1, results
@@ -123,8 +127,8 @@ def test_schedule_optimizers_and_lr_steps():
 def test_asymmetric_cells_flip_exactly_the_rate_between_confusable_classes(human):
     y = np.repeat(np.arange(10), 50)
     data = {"y": y, "human": {"worse": y} if human else {}}
-    y_noisy = run.noisy_labels(data, run.Noise("asymmetric", 0.2), seed=0)
-    pairs = run.CIFAR_PAIRS if human else run.DIGIT_PAIRS
+    y_noisy = cells.noisy_labels(data, suites.Noise("asymmetric", 0.2), seed=0)
+    pairs = cells.CIFAR_PAIRS if human else cells.DIGIT_PAIRS
     assert (y_noisy != y).sum() == 100
     assert set(zip(y[y_noisy != y].tolist(), y_noisy[y_noisy != y].tolist(), strict=True)) <= set(
         pairs.items()
@@ -135,18 +139,17 @@ def test_small_cnn_is_a_narrow_cnn9():
     def size(module):
         return sum(p.numel() for p in module.parameters())
 
-    channels = [
-        m.out_channels for m in cifar.small_cnn(3, 10).modules() if isinstance(m, torch.nn.Conv2d)
-    ]
+    convolutions = networks.small_cnn(3, 10).modules()
+    channels = [m.out_channels for m in convolutions if isinstance(m, torch.nn.Conv2d)]
     assert channels == [16, 16, 16, 32, 32, 32, 64, 32, 16]
-    assert size(cifar.small_cnn(3, 10)) < size(CNN9(3, 10)) / 50
-    out = cifar.small_cnn(3, 10, width=8, padded=True).train()(torch.zeros(2, 3, 16, 16))
+    assert size(networks.small_cnn(3, 10)) < size(CNN9(3, 10)) / 50
+    out = networks.small_cnn(3, 10, width=8, padded=True).train()(torch.zeros(2, 3, 16, 16))
     assert out.shape == (2, 10)
 
 
 def test_random_flip_flips_only_in_training():
     images = torch.arange(8.0).reshape(1, 1, 1, 8).repeat(64, 1, 1, 1)
-    flip = cifar.RandomFlip(torch.nn.Identity())
+    flip = networks.RandomFlip(torch.nn.Identity())
     torch.manual_seed(0)
     trained = flip.train()(images)
     flipped = (trained == images.flip(-1)).all(dim=(1, 2, 3))
@@ -161,7 +164,7 @@ def test_comparison_counts_ties_as_wins():
         for n, scores in {"a": (0.9, 0.8, 0.9), "b": (0.5, 0.6, 0.5)}.items()
         for m, a in zip(("pdiff_auto", "coteaching", "cleanlearning"), scores, strict=True)
     ]
-    result = render.comparison(rows)
+    result = results.comparison(rows)
     assert result["pdiff_auto", "coteaching"] == (1, 2, [("d", "b", 0.5, 0.6)])
     assert result["pdiff_auto", "cleanlearning"] == (2, 2, [])
 
@@ -171,7 +174,7 @@ def test_option_effects_compare_each_option_with_pdiff_auto():
         {"dataset": "d", "noise": "a", "method": m, "acc_last10": a}
         for m, a in (("pdiff_auto", 0.5), ("pdiff_per_class", 0.75), ("ce", 0.9))
     ]
-    assert render.option_effects(rows) == {"pdiff_per_class": [("d", "a", 0.25)]}
+    assert results.option_effects(rows) == {"pdiff_per_class": [("d", "a", 0.25)]}
     assert [key for key, method in METHODS.items() if method.option] == ["pdiff_per_class"]
 
 
@@ -196,8 +199,8 @@ def test_cifar_subset_is_balanced_aligned_and_cached(tmp_path):
 
 def test_kmeans_features_are_seeded_and_standardised():
     images = np.random.default_rng(0).random((12, 3, 10, 10), dtype=np.float32)
-    first = cifar.kmeans_features(images, images[:3], n_centroids=4, n_patches=300)
-    second = cifar.kmeans_features(images, images[:3], n_centroids=4, n_patches=300)
+    first = kmeans.kmeans_features(images, images[:3], n_centroids=4, n_patches=300)
+    second = kmeans.kmeans_features(images, images[:3], n_centroids=4, n_patches=300)
     np.testing.assert_array_equal(first[0], second[0])
     assert first[0].shape == (12, 16) and first[1].shape == (3, 16)
     np.testing.assert_allclose(first[0].mean(axis=0), 0, atol=1e-4)
@@ -215,7 +218,7 @@ def test_every_method_trains_a_cnn_on_images_with_sgd_and_lr_steps():
         y,
         X[:12],
         y[:12],
-        lambda c, k: cifar.small_cnn(c, k, width=4),
+        lambda c, k: networks.small_cnn(c, k, width=4),
         3,
     )
     schedule = Schedule(
@@ -230,13 +233,13 @@ def test_every_method_trains_a_cnn_on_images_with_sgd_and_lr_steps():
         last=2,
     )
     for key in METHODS:
-        result = run_method(key, data, schedule, 0, "cpu")
+        result = run_method(key, Fit(data, schedule, 0, "cpu"))
         if key == "cv_recipe":  # finds issues with K-fold probes, trains no final model
             assert np.isnan(result["acc_final"])
             assert result["quality"].shape == result["issues"].shape == (60,)
         else:
             assert 0 <= result["acc_final"] <= 1, key
-    result = run_method("pdiff_auto", data, schedule, 0, "cpu", record=True)
+    result = run_method("pdiff_auto", Fit(data, schedule, 0, "cpu", record=True))
     optimizer = result["model"].net_.optimizer_
     assert isinstance(optimizer, torch.optim.SGD)
     assert optimizer.param_groups[0]["lr"] == pytest.approx(0.001)
@@ -296,7 +299,7 @@ def test_write_section_replaces_only_its_own_markers(tmp_path):
 
 def test_results_page_has_one_marker_pair_per_suite_that_writes_it():
     text = (Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md").read_text()
-    for suite in run.SUITES:
+    for suite in suites.SUITES:
         if suite != "smoke":  # the smoke suite writes its own page under --out
             key = suite.upper()
             assert text.count(f"<!-- BEGIN {key} -->") == 1, key
@@ -304,11 +307,13 @@ def test_results_page_has_one_marker_pair_per_suite_that_writes_it():
             assert text.index(f"<!-- BEGIN {key} -->") < text.index(f"<!-- END {key} -->")
 
 
-@pytest.mark.parametrize("suite", ["quick", pytest.param("full", marks=pytest.mark.slow)])
-def test_tabular_descriptions_give_the_split_sizes(suite):
-    for dataset in run.SUITES[suite]["datasets"]:
+@pytest.mark.parametrize("suite", ["quick", "full"])
+def test_tabular_descriptions_give_the_split_sizes(suite, monkeypatch):
+    if suite == "full":  # the sizes alone: balanced stand-ins for 10,000 MNIST-1D signals
+        monkeypatch.setattr(cells, "load_mnist1d", lambda n: (np.zeros((n, 1)), np.arange(n) % 10))
+    for dataset in suites.SUITES[suite]["datasets"]:
         if dataset.data.source != "cifar10":
-            data = run.load_data(dataset.data)
+            data = cells.load_data.__wrapped__(dataset.data)  # not the per-process cache
             sizes = f"{data['y'].size} train / {data['y_test'].size} test"
             assert sizes in dataset.description, dataset.name
 
@@ -325,7 +330,7 @@ def test_seeded_seeds_torch_as_pdiff_classifier_does():
 
 def test_pdiff_cv_runner_flags_what_find_label_issues_cv_flags(cell):
     params = {"max_epochs": 2, "t_k": 1}
-    issues, quality, seconds = label_issues.run_pdiff_cv(cell.X, cell.y_noisy, 0, **params)
+    issues, quality, seconds, _ = label_issues.run_pdiff_cv(cell.X, cell.y_noisy, 0, **params)
     clf = PDiffClassifier(noise_rate="auto", random_state=0, **params)
     np.testing.assert_array_equal(issues, clf.find_label_issues(cell.X, cell.y_noisy, cv=5))
     assert quality.shape == issues.shape and seconds > 0
@@ -339,7 +344,7 @@ def test_step_profiler_wraps_functions_and_generators_and_refuses_missing_names(
         def batches(self):
             yield from (1, 2)
 
-    profiler = large_data.StepProfiler()
+    profiler = steps.StepProfiler()
     profiler.wrap(Owner, "call", "call")
     profiler.wrap(Owner, "batches", "batches")
     assert Owner().call() == 1
@@ -420,7 +425,109 @@ def test_real_noise_checks_compare_one_run_with_the_recipe_and_the_rivals():
 
 def test_real_noise_suites_embed_cifar_and_run_the_recipe():
     for suite, n_train in (("real-noise", 10000), ("real-noise-full", 50000)):
-        (dataset,) = run.SUITES[suite]["datasets"]
+        (dataset,) = suites.SUITES[suite]["datasets"]
         assert dataset.data.features == "efficientnet" and dataset.data.n_samples == n_train
         assert {"cv_recipe", "pdiff_auto", "pdiff_paper", "oracle_labels"} <= set(dataset.methods)
         assert [noise.label for noise in dataset.noises][0] == "clean labels"
+
+
+def _sources(out, split_seed, per_class):
+    """The (class, file number) of each image under ``out``, from its bytes (fake_cifar's)."""
+    images = {
+        jpeg_bytes(pixels(split_seed + 100 * c + k, 4, 4)): (c, k)
+        for c in range(10)
+        for k in range(per_class)
+    }
+    files = out.rglob("*.*")
+    return {path.relative_to(out).as_posix(): images[path.read_bytes()] for path in files}
+
+
+def test_image_folder_benchmark_writes_the_noisy_folder_and_its_truth(
+    tmp_path, capsys, monkeypatch
+):
+    clean, noisy = fake_cifar(tmp_path)
+    out = tmp_path / "out"
+    monkeypatch.setenv("CLEANLAB_PDIFF_DATA_DIR", str(tmp_path))  # no --data-dir: found through it
+    argv = [str(out), "--labels", "random1", "--n-per-class", "2"]
+    image_folder.main(argv)
+    assert "wrote 20 train images (random1 labels" in capsys.readouterr().out
+    with (tmp_path / "out_truth.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    folder = ImageFolder(out)
+    assert [row["path"] for row in rows] == [p.relative_to(out).as_posix() for p in folder.files]
+    assert [row["given_label"] for row in rows] == folder.labels.tolist()
+    # Each file is the archive's k-th image of its true class, as it is (the same bytes),
+    # filed under that image's noisy label; the truth file names its true class.
+    sources = _sources(out, 0, 2)
+    assert sorted(sources.values()) == [(c, k) for c in range(10) for k in range(2)]
+    for row in rows:
+        c, k = sources[row["path"]]
+        assert row["true_label"] == CIFAR_CLASSES[c]
+        given = CIFAR_CLASSES[noisy[np.flatnonzero(clean == c)[k]]]
+        assert row["given_label"] == given and row["path"].startswith(f"{given}/")
+    with pytest.raises(SystemExit) as exit_info:
+        image_folder.main(argv)
+    assert exit_info.value.code == 2
+    assert f"OUT_DIR {out} is not an empty folder" in capsys.readouterr().err
+
+
+def test_image_folder_file_names_do_not_give_the_true_class_away(tmp_path):
+    fake_cifar(tmp_path)
+    out = tmp_path / "out"
+    image_folder.main([str(out), "--n-per-class", "3", "--data-dir", str(tmp_path)])
+    paths = sorted(out.rglob("*.jpg"), key=lambda path: path.name)
+    assert len({path.name for path in paths}) == len(paths) == 30
+    for path in paths:
+        assert re.fullmatch(r"img_\d{5}\.jpg", path.name), path
+        assert not any(name in path.name for name in CIFAR_CLASSES), path
+    # Nor do the numbers: in their order, the classes are shuffled, not in blocks.
+    classes = [path.parent.name for path in paths]
+    assert classes != sorted(classes)
+
+
+@pytest.mark.parametrize("where", ["option", "variable"])
+def test_image_folder_names_the_data_it_needs_when_the_folder_lacks_it(
+    tmp_path, capsys, monkeypatch, where
+):
+    empty = tmp_path / "no data"
+    empty.mkdir()
+    argv = [str(tmp_path / "out"), "--n-per-class", "2"]
+    if where == "option":
+        argv += ["--data-dir", str(empty)]
+    monkeypatch.setenv("CLEANLAB_PDIFF_DATA_DIR", str(empty))
+    with pytest.raises(SystemExit) as exit_info:
+        image_folder.main(argv)
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"no CIFAR-10 data in {empty}" in error
+    for needed in ("--data-dir", "CLEANLAB_PDIFF_DATA_DIR", cifar.ARCHIVE, cifar.LABEL_FILE):
+        assert needed in error
+    assert not (tmp_path / "out").exists()
+
+
+def test_image_folder_benchmark_writes_test_images_under_their_true_classes(tmp_path, capsys):
+    fake_cifar(tmp_path)
+    (tmp_path / cifar.LABEL_FILE).unlink()  # the test images need the archive only
+    out = tmp_path / "test"
+    image_folder.main([str(out), "--test", "--n-per-class", "2", "--data-dir", str(tmp_path)])
+    assert "wrote 20 test images (clean labels, noise rate 0.000)" in capsys.readouterr().out
+    assert ImageFolder(out).classes == list(CIFAR_CLASSES)
+    sources = _sources(out, 1000, 2)
+    assert sorted(sources.values()) == [(c, k) for c in range(10) for k in range(2)]
+    assert all(path.startswith(f"{CIFAR_CLASSES[c]}/") for path, (c, _) in sources.items())
+    with pytest.raises(SystemExit):
+        image_folder.main([str(tmp_path / "x"), "--test", "--labels", "worse"])
+    assert "the test images, which have no human labels" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        image_folder.main([str(tmp_path / "x"), "--test", "--n-per-class", "1001"])
+    assert "--n-per-class must be in [1, 1000], got 1001" in capsys.readouterr().err
+
+
+def test_suite_names_the_cifar_data_it_needs_when_the_folder_lacks_it(tmp_path, capsys):
+    argv = ["--suite", "cnn-cpu", "--data-dir", str(tmp_path), "--out", str(tmp_path / "out")]
+    with pytest.raises(SystemExit) as exit_info:
+        run.main(argv)
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"no CIFAR-10 data in {tmp_path}" in error
+    assert "pass --data-dir DIR or set CLEANLAB_PDIFF_DATA_DIR=DIR" in error

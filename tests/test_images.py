@@ -1,40 +1,26 @@
-"""The image-folder dataset (cleanlab_pdiff/images.py) and the CIFAR-10N folder writer."""
+"""The image-folder dataset (cleanlab_pdiff/images.py)."""
 
-import csv
-import io
 import multiprocessing
 import pickle
 import sys
-import tarfile
 import traceback
-import zipfile
 
 import numpy as np
 import pytest
 import torch
+from fake_images import jpeg_bytes, pixels
 
 from cleanlab_pdiff.images import ImageFolder
 
 Image = pytest.importorskip("PIL.Image")
-image_folder = pytest.importorskip("benchmarks.image_folder")  # benchmarks.cifar imports PIL
 
 CAT_FILES = ["a.JPG", "b.png", "c.jpeg", "d.png", "e.PNG"]
-
-
-def pixels(seed, height=6, width=8):
-    return np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
 
 
 def save(path, array, mode="RGB"):
     path.parent.mkdir(parents=True, exist_ok=True)
     image = Image.fromarray(array).convert(mode)
     image.save(path, format="JPEG" if path.suffix.lower() in (".jpg", ".jpeg") else "PNG")
-
-
-def jpeg_bytes(array):
-    buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, format="JPEG")
-    return buffer.getvalue()
 
 
 @pytest.fixture
@@ -212,75 +198,3 @@ def test_dataloader_workers_report_a_broken_file(root):
     assert len(batches) == 1
     assert batches[0].shape == (4, 3, 6, 8) and batches[0].dtype == torch.uint8
     np.testing.assert_array_equal(batches[0][1].numpy(), folder[1])
-
-
-def fake_cifar(data_dir, per_class=3):
-    """A data folder in the shared layout: per_class train images a class, shuffled order.
-
-    The image of split s, class c, file k has the pixels of seed 100 * c + k (+1000 in test).
-    """
-    rng = np.random.default_rng(0)
-    clean = rng.permutation(np.repeat(np.arange(10), per_class))
-    noisy = np.where(rng.random(clean.size) < 0.5, (clean + 1) % 10, clean)
-    labels = {"clean_label": clean, "random_label1": noisy}
-    for key in ("aggre_label", "worse_label"):
-        labels[key] = clean
-    with zipfile.ZipFile(data_dir / "CIFAR-10_human.pt", "w") as archive:
-        archive.writestr("CIFAR-10_human/data.pkl", pickle.dumps(labels))
-    with tarfile.open(data_dir / "cifar10-jpeg.tar.gz", "w:gz") as archive:
-        for split, count, seed in (("test", 2, 1000), ("train", per_class, 0)):
-            for c, name in enumerate(image_folder.CLASSES):
-                for k in range(count):
-                    data = jpeg_bytes(pixels(seed + 100 * c + k, 4, 4))
-                    member = tarfile.TarInfo(f"{split}/{name}/{k:04d}.jpg")
-                    member.size = len(data)
-                    archive.addfile(member, io.BytesIO(data))
-    return clean, noisy
-
-
-def test_image_folder_benchmark_writes_the_noisy_folder_and_its_truth(tmp_path, capsys):
-    clean, noisy = fake_cifar(tmp_path)
-    out = tmp_path / "out"
-    argv = [str(out), "--labels", "random1", "--n-per-class", "2", "--data-dir", str(tmp_path)]
-    image_folder.main(argv)
-    assert "wrote 20 train images (random1 labels" in capsys.readouterr().out
-    with (tmp_path / "out_truth.csv").open() as handle:
-        rows = list(csv.DictReader(handle))
-    folder = ImageFolder(out)
-    assert [row["path"] for row in rows] == [p.relative_to(out).as_posix() for p in folder.files]
-    assert [row["given_label"] for row in rows] == folder.labels.tolist()
-    # Each file is the k-th image of its true class, filed under that image's noisy label.
-    expected = set()
-    for c, name in enumerate(image_folder.CLASSES):
-        for k, row in enumerate(np.flatnonzero(clean == c)[:2]):
-            given = image_folder.CLASSES[noisy[row]]
-            expected.add((f"{given}/{name}_{k:04d}.jpg", given, name))
-    assert {(row["path"], row["given_label"], row["true_label"]) for row in rows} == expected
-    for row in rows:  # the archive's bytes, as they are
-        c = image_folder.CLASSES.index(row["true_label"])
-        k = int(row["path"][-8:-4])
-        assert (out / row["path"]).read_bytes() == jpeg_bytes(pixels(100 * c + k, 4, 4))
-    with pytest.raises(SystemExit) as exit_info:
-        image_folder.main(argv)
-    assert exit_info.value.code == 2
-    assert f"OUT_DIR {out} is not an empty folder" in capsys.readouterr().err
-
-
-def test_image_folder_benchmark_writes_test_images_under_their_true_classes(tmp_path, capsys):
-    fake_cifar(tmp_path)
-    out = tmp_path / "test"
-    image_folder.main([str(out), "--test", "--n-per-class", "2", "--data-dir", str(tmp_path)])
-    assert "wrote 20 test images (clean labels, noise rate 0.000)" in capsys.readouterr().out
-    folder = ImageFolder(out)
-    assert folder.classes == list(image_folder.CLASSES)
-    assert folder.files[:2] == [
-        out / "airplane" / "airplane_0000.jpg",
-        out / "airplane" / "airplane_0001.jpg",
-    ]
-    assert (out / "cat" / "cat_0001.jpg").read_bytes() == jpeg_bytes(pixels(1301, 4, 4))
-    with pytest.raises(SystemExit):
-        image_folder.main([str(tmp_path / "x"), "--test", "--labels", "worse"])
-    assert "the test images, which have no human labels" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        image_folder.main([str(tmp_path / "x"), "--test", "--n-per-class", "1001"])
-    assert "--n-per-class must be in [1, 1000], got 1001" in capsys.readouterr().err

@@ -27,16 +27,11 @@ The sizes of the P-DIFF state tensors the fitted criterion holds are summed from
 (``numel * element_size``): per-example state (a dimension of ``n_samples``) and the rest.
 Run::
 
-    python -m benchmarks.large_data [--n-samples 1000000] [--epochs 1] [--threads 1]
+    python -m benchmarks.cost.large_data [--n-samples 1000000] [--epochs 1] [--threads 1]
 
 It writes ``DIR/large_data.json`` and the generated part of ``docs/large_data.md``.
 """
 
-import argparse
-import contextlib
-import datetime
-import functools
-import inspect
 import json
 import pickle
 import platform
@@ -46,22 +41,24 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import (
+from ..common import (
+    add_threads_option,
     argument_parser,
     command_line,
-    cpu_name,
-    make_planted,
+    parse_args,
     run_fresh,
+    set_threads,
     write_section,
 )
-from .memory import malloc_trim, memory, reset_peak, ru_maxrss
+from ..data.planted import make_planted
+from ..memory import MIB, malloc_trim, memory, reset_peak, ru_maxrss
+from .large_data_report import render
+from .steps import StepProfiler
 
 N_CLASSES = 10
 NOISE_RATE = 0.1
-MIB = 2**20
 #: Rows of the small fit that measures the fixed cost of a first fit (torch.optim's imports).
 SMALL = 1000
-#: Where the child processes run: the repository root, so that ``benchmarks`` imports.
 #: What the ``steps`` measurement wraps on ``skorch.NeuralNet`` (name, label in the table),
 #: inside ``PDiffClassifier.fit`` and ``predict_proba``: public skorch methods that the
 #: package's net inherits.
@@ -70,79 +67,6 @@ STEPS = (
     ("fit_loop", "skorch: fit_loop (training)"),
     ("forward_iter", "skorch: forward_iter (prediction batches)"),
 )
-
-
-class StepProfiler:
-    """Peak RSS of nested steps: each step resets the peak counter and records its own peak.
-
-    A step's peak is taken above the RSS at its start. An enclosing step still sees the peaks
-    of the steps inside it: the counter is read into every open step before each reset.
-    """
-
-    def __init__(self, enabled=True):
-        self.enabled = enabled
-        self.open = []
-        self.records = []
-
-    def _collect(self):
-        _, peak = memory()
-        for frame in self.open:
-            frame["peak"] = max(frame["peak"], peak)
-
-    @contextlib.contextmanager
-    def step(self, name):
-        """Measure the body as one step called ``name`` (a no-op when not enabled)."""
-        if not self.enabled:
-            yield {}
-            return
-        self._collect()
-        reset_peak()
-        rss, _ = memory()
-        record = {"step": name, "depth": len(self.open), "start": rss, "peak": rss}
-        self.records.append(record)
-        self.open.append(record)
-        start = time.perf_counter()
-        try:
-            yield record
-        finally:
-            self._collect()
-            self.open.pop()
-            record["seconds"] = time.perf_counter() - start
-            record["end"] = memory()[0]
-
-    def wrap(self, owner, name, label):
-        """Measure every call of ``owner.name`` (a function) as a step called ``label``.
-
-        A generator function's step lasts until its generator is exhausted or closed,
-        so that it covers the caller's loop over it.
-
-        Raises
-        ------
-        AttributeError
-            If ``owner`` has no attribute ``name``: a renamed seam must fail the
-            measurement, not drop out of its table.
-        """
-        if not hasattr(owner, name):
-            raise AttributeError(
-                f"{getattr(owner, '__qualname__', owner)!r} has no attribute {name!r} to "
-                f"measure as step {label!r}."
-            )
-        target = getattr(owner, name)
-        if inspect.isgeneratorfunction(target):
-
-            @functools.wraps(target)
-            def wrapper(*args, **kwargs):
-                with self.step(label):
-                    yield from target(*args, **kwargs)
-
-        else:
-
-            @functools.wraps(target)
-            def wrapper(*args, **kwargs):
-                with self.step(label):
-                    return target(*args, **kwargs)
-
-        setattr(owner, name, wrapper)
 
 
 # --------------------------------------------------------------------------- child processes
@@ -184,8 +108,7 @@ def child(spec):
     import cleanlab_pdiff
     from cleanlab_pdiff import PDiffClassifier
 
-    if spec["threads"]:
-        torch.set_num_threads(spec["threads"])
+    set_threads(spec["threads"])
     result = {
         "kind": spec["kind"],
         "batch_size": spec.get("batch_size"),
@@ -271,7 +194,7 @@ def child(spec):
 
 def run_child(spec, log=sys.stderr):
     """Run ``spec`` in a fresh interpreter and return its result."""
-    result = run_fresh("benchmarks.large_data", spec)
+    result = run_fresh(__spec__.name, spec)
     peak = (result["peak"] - result["baseline"]) / MIB
     print(
         f"{spec['kind']:12} batch {spec.get('batch_size')}: peak {result['peak'] / MIB:.0f} "
@@ -313,133 +236,9 @@ def run(n_samples, n_features, epochs, batch_sizes, threads, repeats, out):
     return results
 
 
-# --------------------------------------------------------------------------- report
-
-LABELS = {
-    "imports": "imports (baseline)",
-    "data": "generate the data",
-    "fit-small": "fit on 1,000 rows (fixed cost)",
-    "fit": "fit",
-    "predict": "predict_proba",
-    "fit+predict": "fit + predict_proba",
-    "steps": "fit + predict_proba (step probes on)",
-}
-
-
-def _mib(value):
-    return f"{value / MIB:.0f}"
-
-
-def render(results, *, command):
-    """Return the Markdown tables of the results."""
-    data = next(r for r in results if r["kind"] == "data")
-    size = data["data_bytes"]
-    imports = next(r for r in results if r["kind"] == "imports")
-    fits = [r for r in results if r["kind"] == "fit"]
-    versions = fits[0]["versions"] if fits else {}
-    lines = [
-        f"Generated by `{command}` on {datetime.date.today()} ({cpu_name()}, "
-        f"{imports['threads']} torch thread(s), torch {versions.get('torch', '?')}, "
-        f"numpy {versions.get('numpy', '?')}, Python {versions.get('python', '?')}).",
-        "",
-        f"Features: {size / 1e6:.0f} MB ({_mib(size)} MiB) of float32. Each measurement ran "
-        f"{len([r for r in results if r['kind'] == 'imports'])} time(s), each in a fresh "
-        f"process. *Above baseline*: the process's peak RSS minus its RSS right after the "
-        f"imports ({_mib(imports['baseline'])} MiB: Python with numpy, torch, scikit-learn, "
-        f"skorch and cleanlab_pdiff), median (min-max) over the runs; *x data*: that over "
-        f"the features' size, median (max); *peak RSS*: the largest. The 1,000-row fit has "
-        f"{SMALL * size / data['n_samples'] / 1e6:.1f} MB of data: its row is the fixed "
-        f"cost of a first fit.",
-        "",
-        "| measurement | batch size | peak RSS (MiB) | above baseline (MiB) | x data | seconds |",
-        "|---|---|---|---|---|---|",
-    ]
-    groups = {}
-    for r in results:
-        if r["kind"] != "steps":
-            groups.setdefault((r["kind"], r.get("batch_size")), []).append(r)
-    worst = 0.0
-    for (kind, batch_size), runs in groups.items():
-        above = [r["peak"] - r["baseline"] for r in runs]
-        seconds = [
-            {"imports": r["import_seconds"], "data": r.get("data_seconds")}.get(
-                kind, (r.get("fit_seconds") or 0) + (r.get("predict_seconds") or 0)
-            )
-            for r in runs
-        ]
-        if kind not in ("imports", "fit-small", "data"):
-            worst = max(worst, max(above) / size)
-        lines.append(
-            f"| {LABELS[kind]} | {batch_size or ''} | {_mib(max(r['peak'] for r in runs))} | "
-            f"{_mib(np.median(above))} ({_mib(min(above))}-{_mib(max(above))}) | "
-            f"{np.median(above) / size:.2f} ({max(above) / size:.2f}) | "
-            f"{np.median(seconds):.1f} |"
-        )
-    lines += [
-        "",
-        f"Largest peak of a fit or predict_proba process: **{worst:.2f} x data** "
-        f"above the baseline.",
-    ]
-    lines += [
-        "",
-        "Epoch time and accuracy against the clean (planted) labels:",
-        "",
-        "| batch size | epoch seconds | predict_proba seconds | accuracy on clean labels |",
-        "|---|---|---|---|",
-    ]
-    for batch_size in dict.fromkeys(r["batch_size"] for r in fits):
-        mine = [r for r in fits if r["batch_size"] == batch_size]
-        predicts = [r for r in results if r["kind"] == "predict" and r["batch_size"] == batch_size]
-        epochs = [s for r in mine for s in r["epoch_seconds"]]
-        predict = [r["predict_seconds"] for r in predicts] or [float("nan")]
-        accuracy = predicts[0]["accuracy_clean"] if predicts else float("nan")
-        lines.append(
-            f"| {batch_size} | {np.median(epochs):.1f} | {np.median(predict):.1f} | "
-            f"{accuracy:.3f} |"
-        )
-    if fits:
-        r = fits[0]
-        lines += [
-            "",
-            f"P-DIFF state held by the fitted criterion (batch size {r['batch_size']}; "
-            f"buffers, `numel * element_size`):",
-            "",
-            "| buffer | shape | dtype | bytes | kind |",
-            "|---|---|---|---|---|",
-        ]
-        for s in r["state"]:
-            shape = " x ".join(str(d) for d in s["shape"]) or "scalar"
-            lines.append(
-                f"| `{s['buffer']}` | {shape} | {s['dtype'].replace('torch.', '')} | "
-                f"{s['bytes']:,} | {s['kind']} |"
-            )
-        for kind in ("window", "per-example"):
-            total = sum(s["bytes"] for s in r["state"] if s["kind"] == kind)
-            lines.append(f"| **{kind} total** | | | **{total:,}** | {total / size:.4f} x data |")
-        lines.append(f"| *network parameters (for scale)* | | | {r['parameter_bytes']:,} | |")
-    steps = next((r for r in results if r["kind"] == "steps"), None)
-    if steps and steps.get("reset_supported"):
-        lines += [
-            "",
-            f"Where the memory goes (batch size {steps['batch_size']}): each step's "
-            f"peak above the RSS at its start, and what it still holds at its end; "
-            f"nested steps are indented.",
-            "",
-            "| step | peak above start (MiB) | held at end (MiB) | seconds |",
-            "|---|---|---|---|",
-        ]
-        for s in steps["steps"]:
-            name = "&nbsp;&nbsp;&nbsp;&nbsp;" * s["depth"] + f"`{s['step']}`"
-            lines.append(
-                f"| {name} | {(s['peak'] - s['start']) / MIB:.0f} | "
-                f"{(s['end'] - s['start']) / MIB:+.0f} | {s['seconds']:.1f} |"
-            )
-    return "\n".join(lines)
-
-
 def main(argv=None):
     """Measure with the command-line arguments ``argv`` (None: ``sys.argv[1:]``)."""
-    parser = argument_parser("benchmarks.large_data", __doc__)
+    parser = argument_parser(__spec__.name, __doc__)
     parser.add_argument("--n-samples", type=int, default=1_000_000)
     parser.add_argument("--n-features", type=int, default=128)
     parser.add_argument("--epochs", type=int, default=1)
@@ -451,12 +250,7 @@ def main(argv=None):
         help="batch sizes to fit with; the first one is also used for the "
         "fit + predict_proba and step measurements",
     )
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="torch threads in the measured processes (0: torch's default)",
-    )
+    add_threads_option(parser, 1, " in the measured processes")
     parser.add_argument(
         "--repeats",
         type=int,
@@ -465,10 +259,8 @@ def main(argv=None):
     )
     parser.add_argument("--out", default="benchmark-out")
     parser.add_argument("--doc", default="docs/large_data.md")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.child:
-        print(json.dumps(child(json.loads(args.child))))
+    args = parse_args(parser, argv, child)
+    if args is None:
         return
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -483,7 +275,7 @@ def main(argv=None):
     )
     with open(out / "large_data.json", "w") as handle:
         json.dump(results, handle, indent=1)
-    table = render(results, command=command_line("benchmarks.large_data", argv))
+    table = render(results, command=command_line(__spec__.name, argv))
     print(table)
     write_section(args.doc, table, title="Memory on a large data set", key="large-data")
 

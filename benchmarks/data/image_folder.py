@@ -4,14 +4,19 @@ Each training image goes into the folder of its label in the chosen CIFAR-10N la
 (``clean``: its true class), so the folder carries real human label noise; with
 ``--test``, the test images go into their true classes' folders (they have no human
 labels). The first ``N`` files of each true class are written (files ``0000`` to
-``N-1``), their JPEG bytes copied from ``../shared/data/cifar10-jpeg.tar.gz`` as they
-are, as ``OUT_DIR/<label>/<true class>_<k:04d>.jpg``. Next to the folder,
-``<OUT_DIR>_truth.csv`` lists every file (``path`` relative to ``OUT_DIR``,
-``given_label``, ``true_label``) in the order ``cleanlab_pdiff.images.ImageFolder`` reads
-them, to score flagged files against the truth. Run::
+``N-1``), their JPEG bytes copied from ``cifar10-jpeg.tar.gz`` as they are, as
+``OUT_DIR/<label>/img_<n:05d>.jpg``: numbered in a seeded random order, so that neither a
+file's name nor its number gives its true class away to whoever reads a report of the
+folder. Next to the folder, ``<OUT_DIR>_truth.csv`` lists every file (``path`` relative
+to ``OUT_DIR``, ``given_label``, ``true_label``) in the order
+``cleanlab_pdiff.images.ImageFolder`` reads them, to score flagged files against the
+truth. Run::
 
-    python -m benchmarks.image_folder OUT_DIR [--labels clean|aggre|random1|worse]
+    python -m benchmarks.data.image_folder OUT_DIR [--labels clean|aggre|random1|worse]
         [--n-per-class N] [--test] [--data-dir DIR]
+
+The data folder (``cifar10-jpeg.tar.gz`` and ``CIFAR-10_human.pt``) is ``--data-dir``,
+else ``$CLEANLAB_PDIFF_DATA_DIR``, else ``../shared/data`` beside the repository.
 """
 
 import tarfile
@@ -20,16 +25,17 @@ from pathlib import Path
 
 import numpy as np
 
+from ..common import argument_parser, write_csv
 from .cifar import (
     ARCHIVE,
     CLASSES,
+    DATA_DIR_VARIABLE,
     HUMAN_LABELS,
     LABEL_FILE,
-    default_data_dir,
+    find_data_dir,
     read_human_labels,
     train_file_names,
 )
-from .common import argument_parser, write_csv
 
 LABEL_SETS = ("clean", *HUMAN_LABELS)
 #: Files per class in the archive's train and test folders.
@@ -50,12 +56,17 @@ def plan(data_dir, label_set, n_per_class, test):
     return list(train_file_names(clean)[rows]), given[rows], clean[rows]
 
 
-def write_folder(out_dir, archive_path, names, given):
-    """Copy the named members into ``out_dir/<given class>/``; return their relative paths."""
-    targets = {}
-    for name, label in zip(names, given, strict=True):
-        _, true_class, file = name.split("/")
-        targets[name] = f"{CLASSES[label]}/{true_class}_{file}"
+def write_folder(out_dir, archive_path, names, given, seed=0):
+    """Copy the named members into ``out_dir/<given class>/``; return their relative paths.
+
+    Files are named ``img_<n:05d>.jpg``, ``n`` their position in a random permutation
+    (``seed``): the archive's names, and an order of the numbers, would tell the class.
+    """
+    numbers = np.random.default_rng(seed).permutation(len(names))
+    targets = {
+        name: f"{CLASSES[label]}/img_{number:05d}.jpg"
+        for name, label, number in zip(names, given, numbers, strict=True)
+    }
     for label in np.unique(given):
         (out_dir / CLASSES[label]).mkdir(parents=True, exist_ok=True)
     left = len(targets)
@@ -75,12 +86,18 @@ def write_folder(out_dir, archive_path, names, given):
 
 def main(argv=None):
     """Write the folder with the command-line arguments ``argv`` (None: ``sys.argv[1:]``)."""
-    parser = argument_parser("benchmarks.image_folder", __doc__)
+    parser = argument_parser(__spec__.name, __doc__)
     parser.add_argument("out_dir", type=Path, metavar="OUT_DIR")
     parser.add_argument("--labels", choices=LABEL_SETS, default="clean")
     parser.add_argument("--n-per-class", type=int, default=None, help="default: all")
     parser.add_argument("--test", action="store_true", help="the test images, not training ones")
-    parser.add_argument("--data-dir", type=Path, default=None, help="default: ../shared/data")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help=f"the folder of {ARCHIVE} and {LABEL_FILE} (default: ${DATA_DIR_VARIABLE}, "
+        "else ../shared/data beside the clone)",
+    )
     args = parser.parse_args(argv)
     split = "test" if args.test else "train"
     n_per_class = PER_CLASS[split] if args.n_per_class is None else args.n_per_class
@@ -91,7 +108,10 @@ def main(argv=None):
     out_dir = args.out_dir
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         parser.error(f"OUT_DIR {out_dir} is not an empty folder: refusing to write into it.")
-    data_dir = default_data_dir() if args.data_dir is None else args.data_dir
+    try:  # the test images have no CIFAR-10N labels to read
+        data_dir = find_data_dir(args.data_dir, (ARCHIVE,) if args.test else (ARCHIVE, LABEL_FILE))
+    except FileNotFoundError as error:
+        parser.error(str(error))
     start = time.perf_counter()
     names, given, true = plan(data_dir, args.labels, n_per_class, args.test)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,7 @@ with the same network and training settings (``PDiffClassifier``'s defaults,
 
 Each flagged mask is scored against the truly flipped mask. Run::
 
-    python -m benchmarks.label_issues [--seeds 3] [--out DIR]
+    python -m benchmarks.accuracy.label_issues [--seeds 3] [--out DIR]
 
 It writes one CSV row per run to ``DIR/label_issues.csv`` and the generated
 part of ``docs/label_issues.md`` (medians and ranges over seeds).
@@ -41,18 +41,22 @@ import cleanlab_pdiff
 from cleanlab_pdiff import PDiffClassifier, make_noisy_labels
 from cleanlab_pdiff.label_issues import cross_val_pred_probs
 
-from .common import (
+from ..common import (
+    add_threads_option,
     argument_parser,
     command_line,
     cpu_name,
-    detection_scores,
+    markdown_table,
     median_range,
+    parse_args,
     select,
+    set_threads,
     warm_up,
     write_csv,
     write_section,
 )
-from .data import load_digits_data, load_mnist1d
+from ..data.tabular import load_digits_data, load_mnist1d
+from .detection import detection_scores
 
 #: (kind, rate) of the synthetic noise, in table order.
 NOISES = (("symmetric", 0.2), ("symmetric", 0.4), ("pair", 0.3))
@@ -63,7 +67,15 @@ METHODS = {
 }
 #: cleanlab score whose ranking gives the AUROC of (b) and (c).
 SCORE = "normalized_margin"
-METRICS = ("auroc", "precision", "recall", "f1", "flagged_share", "seconds")
+#: Columns of the tables: (CSV field, heading, decimals).
+METRICS = (
+    ("auroc", "AUROC", 3),
+    ("precision", "precision", 3),
+    ("recall", "recall", 3),
+    ("f1", "F1", 3),
+    ("flagged_share", "flagged share", 3),
+    ("seconds", "seconds", 1),
+)
 FIELDS = (
     "dataset",
     "n_samples",
@@ -87,27 +99,8 @@ FIELDS = (
 def run_single_pdiff(X, y_noisy, seed, **params):
     """Run method (a): one P-DIFF training run, cut at its own noise-rate estimate.
 
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-        Features.
-    y_noisy : ndarray of shape (n_samples,)
-        Given labels.
-    seed : int
-        ``random_state`` of the classifier.
-    **params
-        Further ``PDiffClassifier`` parameters.
-
-    Returns
-    -------
-    issues : ndarray of shape (n_samples,), bool
-        Flagged examples.
-    quality : ndarray of shape (n_samples,)
-        ``training_label_quality_``.
-    seconds : float
-        Wall time of ``find_label_issues`` (which fits).
-    noise_rate : float
-        ``noise_rate_``, P-DIFF's estimate.
+    A runner of :data:`RUNNERS`. The quality is ``training_label_quality_``, the estimate
+    ``noise_rate_``, the time that of ``find_label_issues`` (which fits).
     """
     clf = PDiffClassifier(noise_rate="auto", random_state=seed, **params)
     start = time.perf_counter()
@@ -129,62 +122,27 @@ def run_single_pdiff(X, y_noisy, seed, **params):
 def run_pdiff_cv(X, y_noisy, seed, **params):
     """Run method (b): P-DIFF in 5 folds, then cleanlab's filter.
 
-    ``clf.find_label_issues(X, y, cv=5)`` is run as its two public steps:
-    :func:`cleanlab_pdiff.label_issues.cross_val_pred_probs` (5 stratified folds
-    seeded by ``random_state``), then ``cleanlab.filter.find_label_issues`` on
-    the out-of-fold ``pred_probs``. The flagged set is the same, and the same
-    ``pred_probs`` give the AUROC with no second cross-validation.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-        Features.
-    y_noisy : ndarray of shape (n_samples,)
-        Given labels, integers 0..K-1.
-    seed : int
-        ``random_state`` of the classifier.
-    **params
-        Further ``PDiffClassifier`` parameters.
-
-    Returns
-    -------
-    issues : ndarray of shape (n_samples,), bool
-        Flagged examples.
-    quality : ndarray of shape (n_samples,)
-        cleanlab's ``normalized_margin`` of the out-of-fold ``pred_probs``.
-    seconds : float
-        Wall time of both steps (what ``find_label_issues(X, y, cv=5)`` takes).
+    A runner of :data:`RUNNERS`. ``clf.find_label_issues(X, y, cv=5)`` is run as its two
+    public steps: :func:`cleanlab_pdiff.label_issues.cross_val_pred_probs` (5 stratified
+    folds seeded by ``random_state``), then ``cleanlab.filter.find_label_issues`` on the
+    out-of-fold ``pred_probs``. The flagged set is the same, and the same ``pred_probs``
+    give the quality (cleanlab's :data:`SCORE`) with no second cross-validation; the time
+    is that of both steps.
     """
     clf = PDiffClassifier(noise_rate="auto", random_state=seed, **params)
     start = time.perf_counter()
     labels, pred_probs = cross_val_pred_probs(clf, X, y_noisy, cv=5)
     issues = find_label_issues(labels, pred_probs)
     seconds = time.perf_counter() - start
-    return issues, get_label_quality_scores(labels, pred_probs, method=SCORE), seconds
+    return _with_score(issues, labels, pred_probs, seconds)
 
 
 def run_cleanlab_recipe(X, y_noisy, seed, **params):
     """Run method (c): cleanlab's recipe on plain training (``noise_rate=0.0``).
 
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-        Features.
-    y_noisy : ndarray of shape (n_samples,)
-        Given labels, integers 0..K-1.
-    seed : int
-        ``random_state`` of the classifier and of the fold shuffling.
-    **params
-        Further ``PDiffClassifier`` parameters.
-
-    Returns
-    -------
-    issues : ndarray of shape (n_samples,), bool
-        Flagged examples.
-    quality : ndarray of shape (n_samples,)
-        cleanlab's ``normalized_margin`` of the out-of-fold ``pred_probs``.
-    seconds : float
-        Wall time of ``cross_val_predict`` plus ``find_label_issues``.
+    A runner of :data:`RUNNERS`: ``cross_val_predict`` on 5 stratified folds shuffled with
+    ``seed``, then ``cleanlab.filter.find_label_issues``; the quality is cleanlab's
+    :data:`SCORE` of the out-of-fold ``pred_probs``, the time that of both calls.
     """
     clf = PDiffClassifier(noise_rate=0.0, random_state=seed, **params)
     folds = StratifiedKFold(5, shuffle=True, random_state=seed)
@@ -192,7 +150,22 @@ def run_cleanlab_recipe(X, y_noisy, seed, **params):
     pred_probs = cross_val_predict(clf, X, y_noisy, cv=folds, method="predict_proba")
     issues = find_label_issues(y_noisy, pred_probs)
     seconds = time.perf_counter() - start
-    return issues, get_label_quality_scores(y_noisy, pred_probs, method=SCORE), seconds
+    return _with_score(issues, y_noisy, pred_probs, seconds)
+
+
+def _with_score(issues, labels, pred_probs, seconds):
+    """Return a K-fold runner's result: quality by cleanlab's :data:`SCORE`, no estimate."""
+    quality = get_label_quality_scores(labels, pred_probs, method=SCORE)
+    return issues, quality, seconds, np.nan
+
+
+#: Method key -> runner: ``(X, y_noisy, seed, **params) -> (issues, quality, seconds,
+#: estimate)``, ``params`` being further ``PDiffClassifier`` parameters (the same for every
+#: method) and ``seed`` its ``random_state``. ``issues`` is the flagged mask, ``quality`` a
+#: label quality per example (lower = more likely wrong: its ranking gives the AUROC),
+#: ``seconds`` the wall time of the method's call(s), ``estimate`` its noise-rate estimate
+#: (NaN without one).
+RUNNERS = {"a": run_single_pdiff, "b": run_pdiff_cv, "c": run_cleanlab_recipe}
 
 
 def run_benchmark(datasets, seeds, params, log=sys.stderr):
@@ -214,17 +187,16 @@ def run_benchmark(datasets, seeds, params, log=sys.stderr):
     rows : list of dict
         The CSV rows, keys ``FIELDS``.
     """
-    runners = {"a": run_single_pdiff, "b": run_pdiff_cv, "c": run_cleanlab_recipe}
     rows = []
-    total = len(datasets) * len(NOISES) * len(seeds) * len(runners)
+    total = len(datasets) * len(NOISES) * len(seeds) * len(RUNNERS)
     warm_up()
     for name, (X, y) in datasets.items():
         for kind, rate in NOISES:
             for seed in seeds:
                 y_noisy = make_noisy_labels(y, rate, kind=kind, random_state=seed)
                 flipped = y_noisy != y
-                for method, runner in runners.items():
-                    issues, quality, seconds, *estimate = runner(X, y_noisy, seed, **params)
+                for method, runner in RUNNERS.items():
+                    issues, quality, seconds, estimate = runner(X, y_noisy, seed, **params)
                     row = {
                         "dataset": name,
                         "n_samples": y.size,
@@ -235,7 +207,7 @@ def run_benchmark(datasets, seeds, params, log=sys.stderr):
                         **detection_scores(flipped, issues, quality),
                         "n_flagged": int(issues.sum()),
                         "n_flipped": int(flipped.sum()),
-                        "estimated_noise_rate": estimate[0] if estimate else np.nan,
+                        "estimated_noise_rate": estimate,
                         "seconds": seconds,
                     }
                     rows.append(row)
@@ -328,23 +300,19 @@ def render_markdown(rows, *, command, seeds, params, dataset_notes, minutes):
     ]
     for name in dict.fromkeys(row["dataset"] for row in rows):
         ratios = _time_ratios(rows, name)
+        body = []
+        for kind, rate in NOISES:
+            for method, label in METHODS.items():
+                cell = select(rows, dataset=name, noise_kind=kind, noise_rate=rate, method=method)
+                if cell:
+                    values = [median_range([row[key] for row in cell], d) for key, _, d in METRICS]
+                    body.append([f"{kind} {rate:.0%}", label, *values])
         lines += [
             "",
             f"### {name} ({select(rows, dataset=name)[0]['n_samples']} samples)",
             "",
-            "| noise | method | AUROC | precision | recall | F1 | flagged share | seconds |",
-            "|---|---|---|---|---|---|---|---|",
+            *markdown_table(["noise", "method", *(title for _, title, _ in METRICS)], body),
         ]
-        for kind, rate in NOISES:
-            for method, label in METHODS.items():
-                cell = select(rows, dataset=name, noise_kind=kind, noise_rate=rate, method=method)
-                if not cell:
-                    continue
-                values = [
-                    median_range([row[key] for row in cell], 1 if key == "seconds" else 3)
-                    for key in METRICS
-                ]
-                lines.append(f"| {kind} {rate:.0%} | {label} | " + " | ".join(values) + " |")
         lines.append("")
         lines.append(
             f"Time (a) / (c) on {name}: {median_range(ratios['a'], 2)}; "
@@ -355,7 +323,7 @@ def render_markdown(rows, *, command, seeds, params, dataset_notes, minutes):
 
 def main(argv=None):
     """Run the benchmark with the command-line arguments ``argv`` (None: ``sys.argv[1:]``)."""
-    parser = argument_parser("benchmarks.label_issues", __doc__)
+    parser = argument_parser(__spec__.name, __doc__)
     parser.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 (default 3)")
     parser.add_argument("--out", default="benchmark-out", help="CSV directory")
     parser.add_argument("--doc", default="docs/label_issues.md", help="results page")
@@ -363,19 +331,14 @@ def main(argv=None):
         "--datasets", nargs="+", default=["digits", "mnist1d"], choices=["digits", "mnist1d"]
     )
     parser.add_argument("--mnist1d-samples", type=int, default=4000)
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="torch.set_num_threads value; 0 leaves torch's default (default 1: on a "
-        "shared 2-core machine, 2 threads ran up to 60x slower and far noisier)",
+    add_threads_option(
+        parser, 1, why="on a shared 2-core machine, 2 threads ran up to 60x slower and noisier"
     )
     parser.add_argument(
         "--max-epochs", type=int, default=None, help="override max_epochs (smoke tests only)"
     )
-    args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    args = parse_args(parser, argv)
+    set_threads(args.threads)
     params = {} if args.max_epochs is None else {"max_epochs": args.max_epochs}
     datasets, notes = {}, {}
     if "digits" in args.datasets:
@@ -393,7 +356,7 @@ def main(argv=None):
     rows = run_benchmark(datasets, seeds, params)
     minutes = (time.perf_counter() - started) / 60
     write_csv(rows, Path(args.out) / "label_issues.csv", FIELDS)
-    command = command_line("benchmarks.label_issues", argv)
+    command = command_line(__spec__.name, argv)
     generated = render_markdown(
         rows, command=command, seeds=seeds, params=params, dataset_notes=notes, minutes=minutes
     )

@@ -1,6 +1,8 @@
 """CIFAR-10 with real human label noise (CIFAR-10N), read offline from ../shared/data.
 
-Two files, never copied into the repository (see that folder's README):
+The folder is ``--data-dir`` where a script takes it, else ``$CLEANLAB_PDIFF_DATA_DIR``,
+else ``../shared/data`` beside the repository (:func:`find_data_dir`). Two files, never
+copied into the repository (see that folder's README):
 
 - ``cifar10-jpeg.tar.gz``: the 60,000 images as JPEG, ``train/<class>/<k:04d>.jpg``
   and ``test/<class>/<k:04d>.jpg``;
@@ -8,40 +10,34 @@ Two files, never copied into the repository (see that folder's README):
   canonical CIFAR-10 order (a torch zip whose pickle holds only NumPy arrays).
 
 The training image of canonical index ``i`` is the ``k``-th (0-based) occurrence of its
-class ``c = clean_label[i]``, stored as ``train/<class c>/<k:04d>.jpg``. The module also
-holds what the benchmark trains on these images: :func:`small_cnn`, the 9-layer CNN with
-fewer channels, :class:`RandomFlip`, the paper's horizontal-flip augmentation as a
-module, and :func:`kmeans_features`, unsupervised features for a CPU-sized run.
+class ``c = clean_label[i]``, stored as ``train/<class c>/<k:04d>.jpg``. The networks
+the benchmark trains on these images are in :mod:`benchmarks.accuracy.networks`, the
+unsupervised features of a CPU-sized run in :mod:`benchmarks.data.kmeans`.
 """
 
 import io
+import os
 import pickle
 import tarfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image
-from sklearn.cluster import MiniBatchKMeans
-from torch import nn
-from torch.nn import functional as F
 
-from cleanlab_pdiff.networks import CNN9
+from ..common import ROOT
 
 __all__ = [
     "CLASSES",
     "HUMAN_LABELS",
-    "RandomFlip",
+    "DATA_DIR_VARIABLE",
     "default_data_dir",
-    "kmeans_features",
+    "find_data_dir",
     "load_cifar10n",
     "load_embedded",
-    "paper_cnn",
     "read_human_labels",
     "read_images",
     "train_file_names",
-    "small_cnn",
 ]
 
 #: Class folders in the standard CIFAR-10 index order.
@@ -66,9 +62,33 @@ ARCHIVE = "cifar10-jpeg.tar.gz"
 LABEL_FILE = "CIFAR-10_human.pt"
 
 
+#: Environment variable naming the data folder, for a clone that is not beside ``shared/``.
+DATA_DIR_VARIABLE = "CLEANLAB_PDIFF_DATA_DIR"
+
+
 def default_data_dir():
-    """Return ``../shared/data`` next to the repository root, where the data README is."""
-    return Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    """Return ``$CLEANLAB_PDIFF_DATA_DIR``, else ``../shared/data`` beside the repository."""
+    return Path(os.environ.get(DATA_DIR_VARIABLE) or ROOT.parent / "shared" / "data")
+
+
+def find_data_dir(data_dir=None, files=(ARCHIVE, LABEL_FILE)):
+    """Return the data folder (``None``: :func:`default_data_dir`), checked to hold ``files``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If a file is missing: a one-line message that names the files and how to point
+        at the folder that holds them (``--data-dir`` or the environment variable).
+    """
+    data_dir = Path(default_data_dir() if data_dir is None else data_dir)
+    missing = [name for name in files if not (data_dir / name).is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"no CIFAR-10 data in {data_dir} (missing {' and '.join(missing)}): pass "
+            f"--data-dir DIR or set {DATA_DIR_VARIABLE}=DIR, DIR being the folder that holds "
+            f"{' and '.join(files)} (by default ../shared/data beside the clone)."
+        )
+    return data_dir
 
 
 def read_human_labels(path):
@@ -149,7 +169,7 @@ def _sizes_and_labels(n_train, n_test, data_dir):
     for name, n, total in (("n_train", n_train, 50_000), ("n_test", n_test, 10_000)):
         if not 10 <= n <= total or n % 10:
             raise ValueError(f"{name} must be a multiple of 10 in [10, {total}], got {n!r}.")
-    data_dir = Path(default_data_dir() if data_dir is None else data_dir)
+    data_dir = find_data_dir(data_dir)
     return data_dir, read_human_labels(data_dir / LABEL_FILE)
 
 
@@ -287,130 +307,3 @@ def load_embedded(n_train, n_test, data_dir=None, cache_dir=None, *, progress=Tr
         "X_test": (X_test - mean) / std,
         "y_test": np.repeat(np.arange(len(CLASSES)), per_test),
     }
-
-
-class RandomFlip(nn.Module):
-    """Flip each image of a training batch left-right with probability 1/2, then run ``module``.
-
-    The paper's only augmentation, as a module so that every method (whatever its
-    training loop) gets it; in evaluation mode the images pass unchanged. The flips
-    draw from torch's global generator, which the training loops seed.
-
-    Parameters
-    ----------
-    module : torch.nn.Module
-        The network.
-
-    Examples
-    --------
-    >>> net = RandomFlip(nn.Identity()).eval()
-    >>> bool((net(torch.ones(2, 3, 4, 4)) == 1).all())
-    True
-    """
-
-    def __init__(self, module):
-        super().__init__()
-        self.module = module
-
-    def forward(self, x):
-        """Return the network's output on the (randomly flipped, when training) batch."""
-        if self.training:
-            flip = torch.rand(x.shape[0], device=x.device) < 0.5
-            x = torch.where(flip[:, None, None, None], x.flip(-1), x)
-        return self.module(x)
-
-
-def paper_cnn(in_channels, n_classes):
-    """Return the paper's network: :class:`~cleanlab_pdiff.CNN9` behind :class:`RandomFlip`."""
-    return RandomFlip(CNN9(in_channels, n_classes))
-
-
-def small_cnn(in_channels, n_classes, width=16, padded=False):
-    """Return a narrow :class:`~cleanlab_pdiff.CNN9` behind :class:`RandomFlip` (the CPU CNN)."""
-    return RandomFlip(CNN9(in_channels, n_classes, width=width, padded=padded))
-
-
-def _normalised_patches(images, patch):
-    """All ``patch`` x ``patch`` patches of each image, each to zero mean and unit variance."""
-    patches = F.unfold(images, patch).transpose(1, 2)  # (N, positions, C * patch**2)
-    patches = patches - patches.mean(dim=2, keepdim=True)
-    return patches / (patches.var(dim=2, keepdim=True) + 0.01).sqrt()
-
-
-def kmeans_features(
-    X_train, X_test, *, n_centroids=256, patch=6, n_patches=50_000, seed=0, batch=250
-):
-    """Single-layer k-means features of images (Coates, Lee and Ng, AISTATS 2011).
-
-    Unsupervised: no label is used. ``n_patches`` random ``patch`` x ``patch`` patches
-    of the training images, each normalised to zero mean and unit variance, are
-    ZCA-whitened and clustered into ``n_centroids`` centroids (scikit-learn's
-    ``MiniBatchKMeans``). An image's features are the "triangle" activations
-    ``max(0, mean_k(d_k) - d_k)`` of its whitened patches' distances ``d_k`` to the
-    centroids, summed over each quarter of the image: ``4 * n_centroids`` features,
-    standardised with the training images' mean and standard deviation.
-
-    Parameters
-    ----------
-    X_train : ndarray of shape (n_train, C, H, W), float32
-        Training images (the centroids and the standardisation come from them).
-    X_test : ndarray of shape (n_test, C, H, W), float32
-        Test images.
-    n_centroids : int, default=256
-        Number of k-means centroids.
-    patch : int, default=6
-        Side of the patches.
-    n_patches : int, default=50_000
-        Patches drawn to fit the whitening and the centroids.
-    seed : int, default=0
-        Seed of the patch draw and of k-means.
-    batch : int, default=250
-        Images per feature-extraction batch (bounds the memory).
-
-    Returns
-    -------
-    F_train : ndarray of shape (n_train, 4 * n_centroids), float32
-    F_test : ndarray of shape (n_test, 4 * n_centroids), float32
-
-    Examples
-    --------
-    >>> images = np.random.default_rng(0).random((8, 3, 12, 12), dtype=np.float32)
-    >>> F_train, F_test = kmeans_features(images, images[:2], n_centroids=5, n_patches=200)
-    >>> F_train.shape, F_test.shape
-    ((8, 20), (2, 20))
-    """
-    generator = torch.Generator().manual_seed(seed)
-    X_train, X_test = torch.as_tensor(X_train), torch.as_tensor(X_test)
-    side = X_train.shape[-1] - patch + 1
-    n_images = min(X_train.shape[0], max(1, 4 * n_patches // side**2))
-    images = X_train[torch.randperm(X_train.shape[0], generator=generator)[:n_images]]
-    sample = _normalised_patches(images, patch).reshape(-1, X_train.shape[1] * patch**2)
-    sample = sample[torch.randperm(sample.shape[0], generator=generator)[:n_patches]]
-    mean = sample.mean(dim=0)
-    values, vectors = torch.linalg.eigh(torch.cov((sample - mean).T))
-    whiten = vectors @ torch.diag((values + 0.1).rsqrt()) @ vectors.T
-    kmeans = MiniBatchKMeans(n_centroids, random_state=seed, n_init=1, batch_size=4096)
-    centroids = torch.as_tensor(
-        kmeans.fit((sample - mean) @ whiten).cluster_centers_, dtype=torch.float32
-    )
-    half = (side + 1) // 2
-
-    def extract(X):
-        features = []
-        for images in X.split(batch):
-            z = (_normalised_patches(images, patch) - mean) @ whiten
-            squared = (z * z).sum(dim=2, keepdim=True) - 2 * z @ centroids.T
-            distances = (squared + (centroids * centroids).sum(dim=1)).clamp_min(0).sqrt()
-            active = (distances.mean(dim=2, keepdim=True) - distances).clamp_min(0)
-            active = active.reshape(images.shape[0], side, side, n_centroids)
-            quarters = [
-                active[:, rows, cols].sum(dim=(1, 2))
-                for rows in (slice(0, half), slice(half, None))
-                for cols in (slice(0, half), slice(half, None))
-            ]
-            features.append(torch.cat(quarters, dim=1))
-        return torch.cat(features)
-
-    F_train, F_test = extract(X_train), extract(X_test)
-    centre, scale = F_train.mean(dim=0), F_train.std(dim=0) + 1e-6
-    return ((F_train - centre) / scale).numpy(), ((F_test - centre) / scale).numpy()
