@@ -202,3 +202,14 @@ def test_pixels_train_the_cnn_on_the_images_themselves(tmp_path, capsys, monkeyp
     assert status == 0, err
     table = pd.read_csv(out)
     assert len(table) == 30 and table["path"].str.endswith(".png").all()
+
+
+def test_the_help_says_find_issues_takes_an_image_folder(capsys):
+    status, out, _ = run_main(["--help"], capsys)
+    listed = " ".join(out.split())  # argparse wraps lines to the terminal
+    assert status == 0
+    assert "find-issues rank the rows of a table, or the images of a folder of class" in listed
+    status, out, _ = run_main(["find-issues", "--help"], capsys)
+    described = " ".join(out.split())
+    assert status == 0
+    assert "Train P-DIFF once on a table, or on a folder of class folders of images" in described
