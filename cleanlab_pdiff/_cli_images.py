@@ -8,7 +8,10 @@ an unreadable image is an error that names it, not skipped.
 """
 
 import time
+import warnings
 from pathlib import Path
+
+from ._text import warn
 
 __all__ = ["add_arguments", "features_and_labels", "write_html_report"]
 
@@ -74,19 +77,30 @@ def features_and_labels(args, device, say):
     if args.pixels:
         return folder, folder.labels, paths
     start = time.perf_counter()
-    features, embedded = embed_folder(
-        folder,
-        encoder=args.encoder,
-        size=args.image_size or 96,
-        device=device,
-        cache_dir=args.cache_dir,
-        progress=not args.quiet,
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            features, embedded = embed_folder(
+                folder,
+                encoder=args.encoder,
+                size=args.image_size or 96,
+                device=device,
+                cache_dir=args.cache_dir,
+                progress=not args.quiet,
+            )
+        finally:
+            for warning in dict.fromkeys(str(w.message) for w in caught):
+                _warn(args, warning)
     say(
         f"embedded {embedded} image(s) with {args.encoder} in {time.perf_counter() - start:.1f} "
         f"s ({len(folder) - embedded} from the cache)"
     )
     return features, folder.labels, paths
+
+
+def _warn(args, message):
+    if not args.quiet:
+        warn(message)
 
 
 def write_html_report(args, table, noise_rate, per_class, figure_png):

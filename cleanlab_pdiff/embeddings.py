@@ -11,7 +11,11 @@ downloaded at run time.
 
 import contextlib
 import io
+import itertools
 import os
+import time
+import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +27,9 @@ __all__ = ["ENCODERS", "default_cache_dir", "embed_folder", "embed_images", "loa
 
 #: Encoders by name: their output width.
 ENCODERS = {"efficientnet-lite0": 1280}
+#: What ``numpy.load`` raises on a damaged ``.npz``: random bytes ask for pickle
+#: (ValueError), a truncated file is no zip (BadZipFile) or ends early (EOFError).
+_UNREADABLE = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile)
 
 
 def load_encoder(name="efficientnet-lite0"):
@@ -167,6 +174,8 @@ def embed_folder(
     file per encoder and size, keyed by each image's resolved path, size in bytes and
     modification time: a second run on the same folder embeds nothing, and one after
     adding or changing files embeds only those.
+    A cache file that can't be read is renamed (``<name>.unreadable-<time>.npz``), with a
+    warning, and rebuilt; one that can't be written is a warning.
 
     Parameters
     ----------
@@ -199,7 +208,7 @@ def embed_folder(
     folder = ImageFolder(root.root if isinstance(root, ImageFolder) else root, size=(size, size))
     keys = np.array([_cache_key(path) for path in folder.files])
     cache = Path(cache_dir or default_cache_dir()) / f"{encoder}-{size}px.npz"
-    cached = dict(np.load(cache)) if cache.exists() else {"keys": np.array([]), "features": None}
+    cached = dict(zip(("keys", "features"), _read_cache(cache), strict=True))
     where = {key: row for row, key in enumerate(cached["keys"].tolist())}
     found = np.array([key in where for key in keys.tolist()], dtype=bool)
     missing = np.flatnonzero(~found)
@@ -226,14 +235,18 @@ def embed_folder(
             for row, key in enumerate(cached["keys"].tolist())
             if key.rsplit("|", 2)[0] not in paths
         ]
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        partial = cache.with_suffix(".partial.npz")
-        np.savez(
-            partial,
-            keys=np.concatenate([cached["keys"][others], keys]) if others else keys,
-            features=np.concatenate([cached["features"][others], features]) if others else features,
-        )
-        partial.replace(cache)  # a run killed while saving leaves the old cache whole
+        try:
+            _write_cache(
+                cache,
+                np.concatenate([cached["keys"][others], keys]) if others else keys,
+                np.concatenate([cached["features"][others], features]) if others else features,
+            )
+        except OSError as exc:
+            warnings.warn(
+                f"can't save the embedding cache {cache} ({exc}); this run's embeddings "
+                "are not kept.",
+                stacklevel=2,
+            )
     return features, int(missing.size)
 
 
@@ -241,3 +254,47 @@ def _cache_key(path):
     """Return ``path``'s key in the cache: its resolved path, size and modification time."""
     stat = path.stat()
     return f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+
+
+def _read_cache(path):
+    """Return the cache's keys and features; set an unreadable file aside, with a warning."""
+    empty = np.array([], dtype=str), None
+    if not path.exists():
+        return empty
+    try:
+        with np.load(path) as stored:
+            keys, features = stored["keys"], stored["features"]
+        if keys.ndim != 1 or keys.dtype.kind != "U":
+            raise ValueError(f"its keys are {keys.dtype} of shape {keys.shape}")
+        if features.ndim != 2 or len(features) != len(keys) or features.dtype != np.float32:
+            raise ValueError(f"its features are {features.dtype} of shape {features.shape}")
+    except _UNREADABLE as exc:
+        try:
+            done = f"it is set aside as {_set_aside(path).name}"
+        except OSError as error:
+            done = f"it could not be set aside ({error})"
+        warnings.warn(
+            f"the embedding cache {path} can't be read ({type(exc).__name__}: {exc}); "
+            f"{done}, and the images are embedded anew.",
+            stacklevel=3,
+        )
+        return empty
+    return keys, features
+
+
+def _set_aside(path):
+    """Rename ``path`` to a free ``<stem>.unreadable-<time>[-<n>]<suffix>``; return that."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for n in itertools.count():
+        aside = path.with_name(f"{path.stem}.unreadable-{stamp}{f'-{n}' * bool(n)}{path.suffix}")
+        if not aside.exists():
+            path.rename(aside)
+            return aside
+
+
+def _write_cache(path, keys, features):
+    """Write the cache file at once: a run killed while saving leaves the old one whole."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial.npz")
+    np.savez(partial, keys=keys, features=features)
+    partial.replace(path)

@@ -26,6 +26,12 @@ class MeanColour(torch.nn.Module):
         return x
 
 
+@pytest.fixture(autouse=True)
+def own_cache_home(tmp_path, monkeypatch):
+    """No test reads or writes the user's cache (~/.cache/cleanlab-pdiff)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+
+
 @pytest.fixture
 def stand_in_encoder(monkeypatch):
     monkeypatch.setattr(embeddings, "load_encoder", lambda name: MeanColour())
