@@ -135,7 +135,7 @@ def write_truncated(path):
     [
         ("one class", r"images holds 1 class folder\(s\); finding label issues needs two or more"),
         ("no images", r"class folder .*empty.* holds no images"),
-        ("truncated", r"cannot decode image file .*bad\.jpg"),
+        ("truncated", r"1 image file\(s\) can't be decoded: .*bad\.jpg \(.*--skip-bad-images"),
         ("not an image", r".*notes\.txt is not an image file"),
         ("report dir", r"--report nowhere/r\.html: the directory 'nowhere' does not exist"),
         ("report format", r"--report r\.pdf: can't tell the page format"),
