@@ -3,12 +3,11 @@
 import base64
 import io
 import json
-import os
 import re
-import shutil
 import subprocess
 from html.parser import HTMLParser
 
+import conftest
 import numpy as np
 import pandas as pd
 import pytest
@@ -31,7 +30,6 @@ ROWS = [
 FLAGGED = [row[0] for row in ROWS if row[4]]
 COLUMNS = ["path", "given_label", "suggested_label", "label_quality", "is_label_issue"]
 PER_CLASS = [("cat", 4, 3), ("dog", 2, 1), (ODD, 1, 1)]
-BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 
 
 def _image(path, size, seed):
@@ -250,14 +248,31 @@ def test_per_class_may_be_a_data_frame(tmp_path, folder):
 # In a browser ---------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def browser():
-    found = next(filter(None, map(shutil.which, BROWSERS)), None)
-    if found is None:
-        if os.environ.get("CLEANLAB_PDIFF_REQUIRE_BROWSER"):  # set by .ci/run
-            pytest.fail("no chromium on the PATH, and .ci/run requires the browser tests")
-        pytest.skip("needs Debian's chromium: apt-get install chromium")
-    return found
+def test_without_chromium_the_browser_tests_skip_and_the_run_says_so(monkeypatch):
+    monkeypatch.setattr(conftest.shutil, "which", lambda name: None)
+    monkeypatch.delenv("CLEANLAB_PDIFF_REQUIRE_BROWSER", raising=False)
+    with pytest.raises(pytest.skip.Exception) as skipped:
+        conftest.find_browser()
+    assert str(skipped.value) == f"{conftest.NO_BROWSER}: sudo apt-get install chromium"
+    report = type("Report", (), {"longrepr": (__file__, 1, f"Skipped: {skipped.value}")})
+    said = []
+
+    class Reporter:
+        stats = {"skipped": [report, report], "passed": [object()]}
+
+        def section(self, title, **markup):
+            said.append(f"== {title} ==")
+
+        def line(self, text, **markup):
+            said.append(text)
+
+    conftest.pytest_terminal_summary(Reporter())
+    assert said[0] == "== the HTML report was not rendered =="
+    assert said[1].startswith("2 browser test(s) skipped: no chromium on the PATH. Install it")
+    assert "sudo apt-get install chromium" in said[1]
+    monkeypatch.setenv("CLEANLAB_PDIFF_REQUIRE_BROWSER", "1")  # as .ci/run sets it
+    with pytest.raises(pytest.fail.Exception, match="CLEANLAB_PDIFF_REQUIRE_BROWSER is set"):
+        conftest.find_browser()
 
 
 def _chromium(browser, tmp_path, page, *action):
