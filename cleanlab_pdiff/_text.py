@@ -16,6 +16,11 @@ def fail(message, status):
     return status
 
 
+def warn(message):
+    """Print ``message`` as the command line's one-line warning."""
+    print(f"{PROG}: warning: {one_line(message)}", file=sys.stderr)
+
+
 def one_line(message):
     r"""Return a message (or an exception's) on one line; an exception's type if it is empty.
 

@@ -79,12 +79,16 @@ def build_parser():
 
     find = commands.add_parser(
         "find-issues",
-        help="rank the rows of a table by how likely their label is wrong",
+        help="rank the rows of a table, or the images of a folder of class folders, by how "
+        "likely their label is wrong",
         description=(
-            "Train P-DIFF once on a table and write every row, worst label first, with its "
-            "given label, the model's suggested label, its label-quality score and whether "
-            "it is flagged as a label issue. Features must be numeric; they are standardised "
-            "(zero mean, unit variance per column) before training."
+            "Train P-DIFF once on a table, or on a folder of class folders of images, and "
+            "write every row or image, worst label first, with its given label, the model's "
+            "suggested label, its label-quality score and whether it is flagged as a label "
+            "issue. A table's features must be numeric; they are standardised (zero mean, "
+            "unit variance per column) before training. A folder's images are embedded by a "
+            "pretrained encoder (cached), their labels are the class folders, and --report "
+            "shows the flagged ones on an HTML page."
         ),
         epilog=(
             "NPZ files: every 1-D array is a column; a 2-D array X of shape (N, d) gives the "

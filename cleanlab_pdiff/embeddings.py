@@ -11,7 +11,11 @@ downloaded at run time.
 
 import contextlib
 import io
+import itertools
 import os
+import time
+import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -19,10 +23,18 @@ import torch
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
+from .images import _decode_reason
+
 __all__ = ["ENCODERS", "default_cache_dir", "embed_folder", "embed_images", "load_encoder"]
 
 #: Encoders by name: their output width.
 ENCODERS = {"efficientnet-lite0": 1280}
+#: While embedding, the cache is saved at most this often (seconds), and so that saving
+#: takes at most ``_SAVE_SHARE`` of the time (a cache of 50,000 images is 256 MB).
+_SAVE_SECONDS, _SAVE_SHARE = 60.0, 0.05
+#: What ``numpy.load`` raises on a damaged ``.npz``: random bytes ask for pickle
+#: (ValueError), a truncated file is no zip (BadZipFile) or ends early (EOFError).
+_UNREADABLE = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile)
 
 
 def load_encoder(name="efficientnet-lite0"):
@@ -117,12 +129,9 @@ def embed_images(
     model = model.to(device)
     features = None
     bar = tqdm(total=len(images), desc="embedding", unit="img", disable=not progress)
-    with torch.inference_mode(), bar:
+    with bar:
         for start in range(0, len(images), batch_size):
-            maps = model.extract_features(
-                _batch_pixels(images[start : start + batch_size], size, device)
-            )
-            pooled = maps.mean(dim=(2, 3)).float().cpu().numpy()
+            pooled = _embed_batch(model, images[start : start + batch_size], size, device)
             if features is None:
                 features = np.empty((len(images), pooled.shape[1]), dtype=np.float32)
             features[start : start + len(pooled)] = pooled
@@ -130,24 +139,16 @@ def embed_images(
     return features
 
 
+def _embed_batch(model, batch, size, device):
+    """uint8 images (B, H, W, 3) -> their pooled features (B, width), float32."""
+    with torch.inference_mode():
+        maps = model.extract_features(_batch_pixels(batch, size, device))
+        return maps.mean(dim=(2, 3)).float().cpu().numpy()
+
+
 def default_cache_dir():
     """Return where embeddings are cached: ``$XDG_CACHE_HOME/cleanlab-pdiff`` (``~/.cache``)."""
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cleanlab-pdiff"
-
-
-class _Resized:
-    """Images ``rows`` of an :class:`~cleanlab_pdiff.images.ImageFolder`, as (N, H, W, 3) blocks."""
-
-    def __init__(self, folder, rows):
-        self.folder, self.rows = folder, rows
-        self.ndim, self.dtype = 4, np.dtype(np.uint8)
-        self.shape = (len(rows), *folder.size, 3)
-
-    def __len__(self):
-        return len(self.rows)
-
-    def __getitem__(self, block):
-        return np.stack([self.folder[i].transpose(1, 2, 0) for i in self.rows[block]])
 
 
 def embed_folder(
@@ -163,15 +164,24 @@ def embed_folder(
     """Return the embedding of every image of an image folder, cached on disk file by file.
 
     Each image is decoded and resized to ``size x size`` (Pillow, bilinear), then
-    embedded by :func:`embed_images`. The features are cached in ``cache_dir``, one
+    embedded as :func:`embed_images` does. The features are cached in ``cache_dir``, one
     file per encoder and size, keyed by each image's resolved path, size in bytes and
     modification time: a second run on the same folder embeds nothing, and one after
     adding or changing files embeds only those.
 
+    The cache is saved as the work goes on (every minute, or less often when saving
+    takes more than a twentieth of the time) and when it stops, by an error or Ctrl-C:
+    a run that is stopped, or killed, loses at most its last minute, and the next run
+    embeds only the rest. An image that can't be decoded does not stop the others: all
+    are tried, and then every unreadable file is listed in one error. A cache file that
+    can't be read is renamed (``<name>.unreadable-<time>.npz``), with a warning, and
+    rebuilt; one that can't be written is a warning.
+
     Parameters
     ----------
     root : path-like or ImageFolder
-        The folder of class folders (:class:`~cleanlab_pdiff.images.ImageFolder`).
+        The folder of class folders (:class:`~cleanlab_pdiff.images.ImageFolder`); an
+        ImageFolder's ``exclude`` is kept (its ``size`` is not).
     encoder : str, default="efficientnet-lite0"
         A name of :data:`ENCODERS`.
     size : int, default=96
@@ -191,53 +201,161 @@ def embed_folder(
         In the folder's order (``ImageFolder.files``).
     n_embedded : int
         How many images were embedded now (the others came from the cache).
+
+    Raises
+    ------
+    UnreadableImagesError
+        After every other image is embedded and cached, listing each file that can't be
+        decoded. ``ImageFolder(root, exclude=[path for path, _ in error.files])`` leaves
+        them out: embedding it again reads the cache only.
     """
-    from .images import ImageFolder
+    from .images import ImageFolder, UnreadableImagesError
 
     if encoder not in ENCODERS:
         raise ValueError(f"encoder must be one of {sorted(ENCODERS)}, got {encoder!r}.")
-    folder = ImageFolder(root.root if isinstance(root, ImageFolder) else root, size=(size, size))
+    if isinstance(root, ImageFolder):
+        folder = ImageFolder(root.root, size=(size, size), exclude=root.exclude)
+    else:
+        folder = ImageFolder(root, size=(size, size))
     keys = np.array([_cache_key(path) for path in folder.files])
-    cache = Path(cache_dir or default_cache_dir()) / f"{encoder}-{size}px.npz"
-    cached = dict(np.load(cache)) if cache.exists() else {"keys": np.array([]), "features": None}
-    where = {key: row for row, key in enumerate(cached["keys"].tolist())}
-    found = np.array([key in where for key in keys.tolist()], dtype=bool)
-    missing = np.flatnonzero(~found)
-    new = None
-    if missing.size:
-        new = embed_images(
-            _Resized(folder, missing),
-            encoder=load_encoder(encoder),
-            size=size,
-            batch_size=batch_size,
-            device=device,
-            progress=progress,
+    cache = _Cache(Path(cache_dir or default_cache_dir()) / f"{encoder}-{size}px.npz", keys)
+    features, missing = cache.lookup(keys)
+    done, unreadable = [], []
+    model = load_encoder(encoder).to(torch.device(device)) if missing.size else None
+    bar = tqdm(total=missing.size, desc="embedding", unit="img", disable=not progress)
+    try:
+        with bar:
+            for start in range(0, missing.size, batch_size):
+                block, rows, pixels = missing[start : start + batch_size], [], []
+                for row in block:
+                    try:
+                        pixels.append(folder[row].transpose(1, 2, 0))
+                        rows.append(row)
+                    except ValueError as exc:
+                        unreadable.append((folder.files[row], _decode_reason(exc)))
+                if rows:
+                    pooled = _embed_batch(model, np.stack(pixels), size, device)
+                    if features is None:
+                        features = np.empty((len(keys), pooled.shape[1]), dtype=np.float32)
+                    features[rows] = pooled
+                    done.extend(rows)
+                bar.update(len(block))
+                cache.checkpoint(keys[done], features[done] if done else None)
+    finally:
+        # Whatever stopped the loop (an error, Ctrl-C), what it embedded is kept.
+        cache.checkpoint(keys[done], features[done] if done else None, now=True)
+    if unreadable:
+        raise UnreadableImagesError(
+            unreadable,
+            done=f"The other {len(keys) - len(unreadable)} images are embedded and cached",
+            n_embedded=len(done),
         )
-    width = (new if new is not None else cached["features"]).shape[1]
-    features = np.empty((len(keys), width), dtype=np.float32)
-    if found.any():
-        features[found] = cached["features"][[where[key] for key in keys[found].tolist()]]
-    if new is not None:
-        features[missing] = new
-        # Other folders' entries stay; this folder's are replaced (a changed file's old key).
-        paths = {key.rsplit("|", 2)[0] for key in keys.tolist()}
-        others = [
-            row
-            for row, key in enumerate(cached["keys"].tolist())
-            if key.rsplit("|", 2)[0] not in paths
-        ]
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        partial = cache.with_suffix(".partial.npz")
-        np.savez(
-            partial,
-            keys=np.concatenate([cached["keys"][others], keys]) if others else keys,
-            features=np.concatenate([cached["features"][others], features]) if others else features,
-        )
-        partial.replace(cache)  # a run killed while saving leaves the old cache whole
-    return features, int(missing.size)
+    return features, len(done)
 
 
 def _cache_key(path):
     """Return ``path``'s key in the cache: its resolved path, size and modification time."""
     stat = path.stat()
     return f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+
+
+class _Cache:
+    """The cache file of one encoder and size: read once, saved as embedding goes on.
+
+    Entries of other folders stay; entries of this folder's files whose key changed
+    (a replaced file) are dropped at the first save.
+    """
+
+    def __init__(self, path, keys):
+        self.path = path
+        self.keys, self.features = _read_cache(path)
+        paths, current = {key.rsplit("|", 2)[0] for key in keys.tolist()}, set(keys.tolist())
+        self.kept = [
+            row
+            for row, key in enumerate(self.keys.tolist())
+            if key.rsplit("|", 2)[0] not in paths or key in current
+        ]
+        self.saved, self.writable = 0, True
+        self.due = time.monotonic() + _SAVE_SECONDS
+
+    def lookup(self, keys):
+        """Return the cached features of ``keys`` (None if none is cached), the rows missing."""
+        where = {key: row for row, key in enumerate(self.keys.tolist())}
+        found = np.array([key in where for key in keys.tolist()], dtype=bool)
+        if not found.any():
+            return None, np.flatnonzero(~found)
+        features = np.empty((len(keys), self.features.shape[1]), dtype=np.float32)
+        features[found] = self.features[[where[key] for key in keys[found].tolist()]]
+        return features, np.flatnonzero(~found)
+
+    def checkpoint(self, keys, features, now=False):
+        """Save the kept entries and the new ``keys``' ``features``, when due or ``now``."""
+        if (
+            len(keys) == self.saved
+            or not self.writable
+            or (not now and time.monotonic() < self.due)
+        ):
+            return
+        start = time.monotonic()
+        kept = self.keys[self.kept]
+        try:
+            _write_cache(
+                self.path,
+                np.concatenate([kept, keys]),
+                features if not len(kept) else np.concatenate([self.features[self.kept], features]),
+            )
+        except OSError as exc:
+            self.writable = False
+            warnings.warn(
+                f"can't save the embedding cache {self.path} ({exc}); this run's embeddings "
+                "are not kept.",
+                stacklevel=3,
+            )
+            return
+        self.saved = len(keys)
+        took = time.monotonic() - start
+        self.due = time.monotonic() + max(_SAVE_SECONDS, took / _SAVE_SHARE)
+
+
+def _read_cache(path):
+    """Return the cache's keys and features; set an unreadable file aside, with a warning."""
+    empty = np.array([], dtype=str), None
+    if not path.exists():
+        return empty
+    try:
+        with np.load(path) as stored:
+            keys, features = stored["keys"], stored["features"]
+        if keys.ndim != 1 or keys.dtype.kind != "U":
+            raise ValueError(f"its keys are {keys.dtype} of shape {keys.shape}")
+        if features.ndim != 2 or len(features) != len(keys) or features.dtype != np.float32:
+            raise ValueError(f"its features are {features.dtype} of shape {features.shape}")
+    except _UNREADABLE as exc:
+        try:
+            done = f"it is set aside as {_set_aside(path).name}"
+        except OSError as error:
+            done = f"it could not be set aside ({error})"
+        warnings.warn(
+            f"the embedding cache {path} can't be read ({type(exc).__name__}: {exc}); "
+            f"{done}, and the images are embedded anew.",
+            stacklevel=4,
+        )
+        return empty
+    return keys, features
+
+
+def _set_aside(path):
+    """Rename ``path`` to a free ``<stem>.unreadable-<time>[-<n>]<suffix>``; return that."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for n in itertools.count():
+        aside = path.with_name(f"{path.stem}.unreadable-{stamp}{f'-{n}' * bool(n)}{path.suffix}")
+        if not aside.exists():
+            path.rename(aside)
+            return aside
+
+
+def _write_cache(path, keys, features):
+    """Write the cache file at once: a run killed while saving leaves the old one whole."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial.npz")
+    np.savez(partial, keys=keys, features=features)
+    partial.replace(path)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from torch.utils.data import Dataset
 
-__all__ = ["EXTENSIONS", "ImageFolder"]
+__all__ = ["EXTENSIONS", "ImageFolder", "UnreadableImagesError", "check_images"]
 
 #: Accepted file extensions, in any case.
 EXTENSIONS = (".jpeg", ".jpg", ".png")
@@ -24,6 +24,40 @@ _ACCEPTED = ", ".join(EXTENSIONS) + " (any case)"
 #: What Pillow raises on a corrupt file: besides OSError (UnidentifiedImageError is one),
 #: its PNG reader raises SyntaxError, ValueError or EOFError on some broken chunks.
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError)
+
+
+class UnreadableImagesError(ValueError):
+    """Image files that can't be decoded, all of them at once.
+
+    Parameters
+    ----------
+    files : list of (pathlib.Path, str)
+        Each unreadable file, as its ImageFolder names it, with the reason.
+    done : str, default=""
+        What was done with the other images, said after the list.
+    n_embedded : int, default=0
+        The images embedded (and cached) before the error.
+
+    Attributes
+    ----------
+    files : list of (pathlib.Path, str)
+        The ``files`` given: pass their paths as ``ImageFolder(..., exclude=...)`` to
+        leave them out.
+    n_embedded : int
+        The ``n_embedded`` given.
+    listing : str
+        The first five files with their reasons, and how many more there are.
+    """
+
+    def __init__(self, files, done="", n_embedded=0):
+        self.files, self.n_embedded = list(files), n_embedded
+        shown = "; ".join(f"{path} ({reason})" for path, reason in self.files[:5])
+        more = f"; ... ({len(self.files) - 5} more)" if len(self.files) > 5 else ""
+        self.listing = shown + more
+        super().__init__(
+            f"{len(self.files)} image file(s) can't be decoded: {self.listing}"
+            + (f". {done}" if done else "")
+        )
 
 
 def pillow():
@@ -102,6 +136,26 @@ def _scan(root):
     return classes, files
 
 
+def _leave_out(root, classes, files, exclude):
+    """Return ``files`` without ``exclude``; each excluded file must be one of them."""
+    excluded = set(exclude)
+    kept = [
+        [path for path in paths if path not in excluded and path.relative_to(root) not in excluded]
+        for paths in files
+    ]
+    known = {path for paths in files for path in paths}
+    known |= {path.relative_to(root) for path in known}
+    if unknown := [str(path) for path in exclude if path not in known]:
+        raise ValueError(
+            f"exclude names file(s) that are not images of {root}: {', '.join(unknown[:3])}"
+            f"{', ...' if len(unknown) > 3 else ''}."
+        )
+    for name, paths in zip(classes, kept, strict=True):
+        if not paths:
+            raise ValueError(f"class folder {root / name} holds no images but excluded ones.")
+    return kept
+
+
 class ImageFolder(Dataset):
     """Images in class folders, ``root/<class name>/<image file>``, decoded on demand.
 
@@ -119,6 +173,9 @@ class ImageFolder(Dataset):
     size : tuple of (int, int), default=None
         ``(height, width)`` every image is resized to (bilinear), so that a folder of
         mixed sizes gives batches of one shape; None keeps each image's own size.
+    exclude : iterable of path-like, default=None
+        Image files to leave out, such as the unreadable ones that
+        :func:`check_images` lists: each as ``files`` names it, or relative to ``root``.
 
     Attributes
     ----------
@@ -130,6 +187,8 @@ class ImageFolder(Dataset):
         The class-folder name of each file: the labels to pass as ``y``.
     targets : ndarray of shape (n_images,), str
         The same array as ``labels``, under torchvision's name.
+    exclude : list of pathlib.Path or None
+        The ``exclude`` given.
 
     Examples
     --------
@@ -150,11 +209,14 @@ class ImageFolder(Dataset):
     >>> tmp.cleanup()
     """
 
-    def __init__(self, root, *, size=None):
+    def __init__(self, root, *, size=None, exclude=None):
         pillow()  # fail here, not later in a DataLoader worker, when Pillow is missing
         self.root = Path(root)
         self.size = _check_size(size)
+        self.exclude = None if exclude is None else [Path(path) for path in exclude]
         self.classes, files = _scan(self.root)
+        if self.exclude:
+            files = _leave_out(self.root, self.classes, files, self.exclude)
         self.files = [path for paths in files for path in paths]
         self.labels = np.repeat(np.array(self.classes), [len(paths) for paths in files])
 
@@ -188,3 +250,51 @@ class ImageFolder(Dataset):
         if self.size is not None and rgb.size != (width, height):
             rgb = rgb.resize((width, height), Image.Resampling.BILINEAR)
         return np.ascontiguousarray(np.asarray(rgb).transpose(2, 0, 1))
+
+
+def check_images(folder, *, progress=False):
+    """Decode every image of ``folder`` once; raise if any can't be, naming them all.
+
+    Parameters
+    ----------
+    folder : ImageFolder
+        The images to check.
+    progress : bool, default=False
+        Show a progress bar (tqdm) over the images.
+
+    Raises
+    ------
+    UnreadableImagesError
+        Listing every file that can't be decoded (truncated, corrupt, not an image).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from PIL import Image
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> for name in ("cat", "dog"):
+    ...     (Path(tmp.name) / name).mkdir()
+    ...     Image.new("RGB", (4, 4)).save(Path(tmp.name) / name / "0001.png")
+    >>> _ = (Path(tmp.name) / "dog" / "0002.png").write_bytes(b"not a PNG")
+    >>> try:
+    ...     check_images(ImageFolder(tmp.name))
+    ... except UnreadableImagesError as exc:
+    ...     [path.name for path, _ in exc.files]
+    ['0002.png']
+    >>> tmp.cleanup()
+    """
+    from tqdm.auto import tqdm
+
+    unreadable = []
+    for index in tqdm(range(len(folder)), desc="checking", unit="img", disable=not progress):
+        try:
+            folder[index]
+        except ValueError as exc:
+            unreadable.append((folder.files[index], _decode_reason(exc)))
+    if unreadable:
+        raise UnreadableImagesError(unreadable)
+
+
+def _decode_reason(exc):
+    """Return why an image could not be decoded, from ``ImageFolder``'s ValueError."""
+    return str(exc.__cause__ or exc)

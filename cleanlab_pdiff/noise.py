@@ -12,6 +12,29 @@ from ._params import Param, check_param
 __all__ = ["make_noisy_labels"]
 
 _KINDS = ("symmetric", "pair", "asymmetric")
+#: Mixed into an integer seed, so that the flips are not the rows that scikit-learn's
+#: splitters (which draw ``RandomState(seed).permutation``) put aside with the same seed.
+_SALT = int.from_bytes(b"cleanlab_pdiff.make_noisy_labels", "big")
+
+
+def _noise_random_state(random_state):
+    """Return the RandomState that draws the flips: salted from an int seed.
+
+    ``make_noisy_labels(y, 0.3, random_state=0)`` drew ``RandomState(0)``'s first
+    permutation, the one ``train_test_split(..., test_size=0.3, random_state=0)`` draws:
+    every flipped row landed in the test split. An integer seed now seeds the generator
+    through a ``SeedSequence`` keyed by the package; None and a RandomState instance are
+    used as scikit-learn uses them (the global generator, or the instance itself).
+    """
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        if random_state < 0:
+            raise ValueError(
+                f"random_state must be None, a non-negative integer or a numpy RandomState, "
+                f"got {random_state!r}."
+            )
+        sequence = np.random.SeedSequence(int(random_state), spawn_key=(_SALT,))
+        return np.random.RandomState(np.random.MT19937(sequence))
+    return check_random_state(random_state)
 
 
 def make_noisy_labels(y, noise_rate, *, kind="symmetric", mapping=None, random_state=None):
@@ -40,7 +63,11 @@ def make_noisy_labels(y, noise_rate, *, kind="symmetric", mapping=None, random_s
         For ``kind="asymmetric"`` only (and then required): source class ->
         the class its flipped samples get, both among the labels of ``y``.
     random_state : int, RandomState instance or None, default=None
-        Seeds which samples flip and to what.
+        Seeds which samples flip and to what. An int seeds a generator of this
+        function's own (through ``numpy.random.SeedSequence``), so that the flips do
+        not follow scikit-learn's splitters given the same seed: with ``random_state=0``
+        here and in ``train_test_split``, the flipped rows fall in the test split at
+        the test share, as by chance. A RandomState instance is drawn from as it is.
 
     Returns
     -------
@@ -68,7 +95,7 @@ def make_noisy_labels(y, noise_rate, *, kind="symmetric", mapping=None, random_s
     n_flips = round(noise_rate * y.shape[0])
     if kind == "asymmetric":
         targets = _check_mapping(mapping, classes)
-        rng = check_random_state(random_state)
+        rng = _noise_random_state(random_state)
         (eligible,) = np.nonzero(targets[index] >= 0)
         if n_flips > eligible.size:
             raise ValueError(
@@ -81,7 +108,7 @@ def make_noisy_labels(y, noise_rate, *, kind="symmetric", mapping=None, random_s
         return classes[noisy]
     if mapping is not None:
         raise ValueError(f"mapping is only used with kind='asymmetric', got kind={kind!r}.")
-    rng = check_random_state(random_state)
+    rng = _noise_random_state(random_state)
     flip = rng.choice(y.shape[0], size=n_flips, replace=False)
     if kind == "pair":
         shift = np.ones(flip.size, dtype=np.int64)

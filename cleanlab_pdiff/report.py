@@ -10,7 +10,7 @@ import base64
 import html
 import io
 import numbers
-from collections import Counter
+from collections import Counter, namedtuple
 from pathlib import Path
 from string import Template
 
@@ -22,6 +22,13 @@ __all__ = ["write_report"]
 
 _COLUMNS = ("path", "given_label", "suggested_label", "label_quality", "is_label_issue")
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: What a card shows: the path, the escaped labels, the score and its rank (1 = worst).
+_Card = namedtuple("_Card", "where given suggested score rank")
+_LEGEND = (
+    "Worst first. The score is the label quality: the network's probability of the given "
+    "label, averaged over every epoch of training, from 0 to 1; lower = more likely wrong. "
+    "#1 is the lowest score of all {n} images."
+)
 #: The ``Image.format`` of files inlined byte for byte, with their MIME types.
 _AS_IS = {"JPEG": "image/jpeg", "PNG": "image/png"}
 # The Content-Security-Policy forbids every fetch, so that a page that renders shows that
@@ -35,8 +42,9 @@ style-src 'unsafe-inline'; script-src 'unsafe-inline'">
 body{font-family:system-ui,sans-serif;margin:1.5em;color:#222} .figure{max-width:100%}
 td,th{padding:.15em .8em;text-align:right} td:first-child,th:first-child{text-align:left}
 #grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(${cell}px,1fr));gap:.6em}
-.card{border:1px solid #ccc;border-radius:4px;padding:.4em;font-size:.8em;overflow-wrap:anywhere}
+.card{border:1px solid #ccc;border-radius:4px;padding:.4em;font-size:.8em;min-width:0}
 .card[hidden]{display:none} .card.broken{background:#fee} .missing,.note{color:#c00}
+.card>div{overflow:hidden;text-overflow:ellipsis}
 .card img{display:block;width:${thumb}px;height:${thumb}px;object-fit:contain;
 image-rendering:pixelated;margin:0 auto .3em}
 </style></head>
@@ -46,7 +54,8 @@ image-rendering:pixelated;margin:0 auto .3em}
 <table id="per-class"><tr><th>given label</th><th>rows</th><th>issues</th></tr>
 $per_class</table>
 $figure
-$notes<p><label>given &rarr; suggested: <select id="pair">
+$notes<p id="legend">$legend</p>
+<p><label>given &rarr; suggested: <select id="pair">
 $options</select></label></p>
 <div id="grid">
 $cards</div>
@@ -132,18 +141,44 @@ def _data_uri(file, thumbnail, Image):
     return f"data:{mime};base64,{base64.b64encode(buffer.getvalue()).decode()}"
 
 
-def _card(file, where, given, suggested, score, thumbnail, pillow):
+def _path_html(where):
+    """Return the HTML of a file's path that wraps only after a '/', never inside a name.
+
+    The card's lines wrap only at spaces and at these ``<wbr>`` (no copied path holds
+    them): a name too long for a line of its own is cut with an ellipsis, and the whole
+    path is the tooltip. Extra boxes per part would do the same at a third more load time.
+    """
+    escaped = html.escape(where)
+    return f'<div class="path" title="{escaped}">{escaped.replace("/", "/<wbr>")}</div>'
+
+
+def _score_text(score):
+    """Return a label-quality score with three significant digits, e.g. ``1.02e-05``.
+
+    Examples
+    --------
+    >>> [_score_text(score) for score in (0.05, 0.000387, 1.0234e-05, 1.0)]
+    ['0.0500', '0.000387', '1.02e-05', '1.00']
+    """
+    return f"{score:#.3g}"
+
+
+def _card(file, card, thumbnail, pillow):
     """Return one card's HTML, and whether its image could be inlined (labels come escaped)."""
-    where = html.escape(where)
     try:
-        picture, ok = f'<img src="{_data_uri(file, thumbnail, pillow[0])}" alt="{where}">', True
+        source = _data_uri(file, thumbnail, pillow[0])
+        picture, ok = f'<img src="{source}" alt="{html.escape(card.where)}">', True
     except pillow[1] as exc:
         reason = html.escape(f"{type(exc).__name__}: {exc}")
         picture, ok = f'<p class="missing">image could not be read ({reason})</p>', False
+    score = _score_text(card.score)
     return (
-        f'<div class="card" data-given="{given}" data-suggested="{suggested}">{picture}'
-        f'<div class="path">{where}</div><div>given: {given}</div>'
-        f"<div>suggested: {suggested}</div><div>score: {score:.3f}</div></div>\n"
+        f'<div class="card" data-given="{card.given}" data-suggested="{card.suggested}">'
+        f"{picture}{_path_html(card.where)}"
+        f'<div title="{card.given}">given: {card.given}</div>'
+        f'<div title="{card.suggested}">suggested: {card.suggested}</div>'
+        f'<div class="score" title="label quality {card.score:.6g}">'
+        f"score: {score} (#{card.rank})</div></div>\n"
     ), ok
 
 
@@ -162,9 +197,13 @@ def write_report(
     """Write one self-contained HTML page that shows the flagged images, worst first.
 
     The page holds a summary (images, estimated noise rate, images flagged), the issues per
-    given label, the figure if given, a menu that shows one (given, suggested) pair only,
-    and a card per flagged image: the image, its path, labels and label-quality score.
-    Everything is inline, so the file opens anywhere, without a network or a server.
+    given label, the figure if given, a line that says what the score means, a menu that
+    shows one (given, suggested) pair only, and a card per flagged image: the image, its
+    path, labels, label-quality score (three significant digits, so that tiny scores still
+    rank) and rank among all rows (#1: the lowest score). A path wraps only after a '/',
+    and a name too long for its card is cut with an ellipsis, the whole path being its
+    tooltip. Everything is inline, so the file opens anywhere, without a network or a
+    server.
 
     Parameters
     ----------
@@ -216,19 +255,22 @@ def write_report(
     """
     table = _check_inputs(rows, noise_rate, per_class, figure_png, max_images, thumbnail)
     pillow = images.pillow()
-    flagged = rows[rows["is_label_issue"]].sort_values("label_quality", kind="stable")
+    ranked = rows.sort_values("label_quality", kind="stable", ignore_index=True)
+    flagged = ranked[ranked["is_label_issue"]]
     shown = flagged.head(max_images)
-    wheres = shown["path"].astype(str).tolist()
     givens, suggesteds = (
         [html.escape(label) for label in shown[key].astype(str)]
         for key in ("given_label", "suggested_label")
     )
-    cards = [
-        _card(Path(root, where), where, given, suggested, score, thumbnail, pillow)
-        for where, given, suggested, score in zip(
-            wheres, givens, suggesteds, shown["label_quality"], strict=True
-        )
-    ]
+    entries = map(
+        _Card,
+        shown["path"].astype(str),
+        givens,
+        suggesteds,
+        shown["label_quality"],
+        shown.index + 1,
+    )
+    cards = [_card(Path(root, card.where), card, thumbnail, pillow) for card in entries]
     pairs = Counter(zip(givens, suggesteds, strict=True)).most_common()
     notes = []
     if len(shown) < len(flagged):
@@ -249,6 +291,7 @@ def write_report(
         ),
         figure=figure and f'<img class="figure" src="data:image/png;base64,{figure}" alt="figure">',
         notes="".join(f'<p class="note">{note}</p>\n' for note in notes),
+        legend=_LEGEND.format(n=len(rows)),
         options=f'<option value="all">all ({len(shown)})</option>\n'
         + "".join(
             f'<option value="{i}" data-given="{g}" data-suggested="{s}">{g} &rarr; {s} ({n})'

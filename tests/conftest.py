@@ -11,8 +11,13 @@ more), and pin whatever it finds as an ``@example``.
 import atexit
 import gc
 import os
+import shutil
 
 import pytest
+
+#: Why the tests that render the HTML report in a browser skip (tests/test_report.py).
+NO_BROWSER = "no chromium on the PATH, so the HTML report was not rendered"
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 
 
 def pytest_configure(config):
@@ -33,6 +38,47 @@ def pytest_configure(config):
     settings.register_profile("default", derandomize=True, database=None, print_blob=True)
     settings.register_profile("explore", derandomize=False, print_blob=True)
     settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+def find_browser():
+    """Return the browser that renders the HTML report; skip the test without one.
+
+    CI (``.ci/run``) installs Debian's chromium and sets CLEANLAB_PDIFF_REQUIRE_BROWSER=1,
+    so that a missing browser fails there instead of skipping.
+    """
+    found = next(filter(None, map(shutil.which, BROWSERS)), None)
+    if found is None:
+        if os.environ.get("CLEANLAB_PDIFF_REQUIRE_BROWSER"):
+            pytest.fail(f"{NO_BROWSER}, and CLEANLAB_PDIFF_REQUIRE_BROWSER is set")
+        pytest.skip(f"{NO_BROWSER}: sudo apt-get install chromium")
+    return found
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """The path of a headless-capable Chromium (see :func:`find_browser`)."""
+    return find_browser()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """End a run whose browser tests skipped with a section that says so, and what to do.
+
+    pytest's own summary lists the skip among the others, easy to miss: a contributor would
+    never see the report rendered.
+    """
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if NO_BROWSER in str(report.longrepr)
+    ]
+    if skipped:
+        terminalreporter.section("the HTML report was not rendered", yellow=True, bold=True)
+        terminalreporter.line(
+            f"{len(skipped)} browser test(s) skipped: no chromium on the PATH. Install it "
+            "(sudo apt-get install chromium) and run them again; .ci/run does, and sets "
+            "CLEANLAB_PDIFF_REQUIRE_BROWSER=1 so that they fail instead of skipping.",
+            yellow=True,
+        )
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -26,6 +26,12 @@ class MeanColour(torch.nn.Module):
         return x
 
 
+@pytest.fixture(autouse=True)
+def own_cache_home(tmp_path, monkeypatch):
+    """No test reads or writes the user's cache (~/.cache/cleanlab-pdiff)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+
+
 @pytest.fixture
 def stand_in_encoder(monkeypatch):
     monkeypatch.setattr(embeddings, "load_encoder", lambda name: MeanColour())
@@ -129,7 +135,7 @@ def write_truncated(path):
     [
         ("one class", r"images holds 1 class folder\(s\); finding label issues needs two or more"),
         ("no images", r"class folder .*empty.* holds no images"),
-        ("truncated", r"cannot decode image file .*bad\.jpg"),
+        ("truncated", r"1 image file\(s\) can't be decoded: .*bad\.jpg \(.*--skip-bad-images"),
         ("not an image", r".*notes\.txt is not an image file"),
         ("report dir", r"--report nowhere/r\.html: the directory 'nowhere' does not exist"),
         ("report format", r"--report r\.pdf: can't tell the page format"),
@@ -202,3 +208,14 @@ def test_pixels_train_the_cnn_on_the_images_themselves(tmp_path, capsys, monkeyp
     assert status == 0, err
     table = pd.read_csv(out)
     assert len(table) == 30 and table["path"].str.endswith(".png").all()
+
+
+def test_the_help_says_find_issues_takes_an_image_folder(capsys):
+    status, out, _ = run_main(["--help"], capsys)
+    listed = " ".join(out.split())  # argparse wraps lines to the terminal
+    assert status == 0
+    assert "find-issues rank the rows of a table, or the images of a folder of class" in listed
+    status, out, _ = run_main(["find-issues", "--help"], capsys)
+    described = " ".join(out.split())
+    assert status == 0
+    assert "Train P-DIFF once on a table, or on a folder of class folders of images" in described

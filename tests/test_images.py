@@ -10,7 +10,7 @@ import pytest
 import torch
 from fake_images import jpeg_bytes, pixels
 
-from cleanlab_pdiff.images import ImageFolder
+from cleanlab_pdiff.images import ImageFolder, UnreadableImagesError, check_images
 
 Image = pytest.importorskip("PIL.Image")
 
@@ -165,6 +165,38 @@ def test_random_bytes_with_an_image_extension(root):
     folder = ImageFolder(root)
     with pytest.raises(ValueError, match="cannot decode image file .*noise.jpg: cannot identify"):
         folder[folder.files.index(root / "dog" / "noise.jpg")]
+
+
+def test_check_images_lists_every_unreadable_file(root):
+    data = jpeg_bytes(pixels(0))
+    (root / "cat" / "broken.jpg").write_bytes(data[: len(data) // 2])
+    (root / "dog" / "noise.png").write_bytes(np.random.default_rng(0).bytes(300))
+    with pytest.raises(UnreadableImagesError) as caught:
+        check_images(ImageFolder(root))
+    (broken, why), (noise, because) = caught.value.files
+    assert (broken, noise) == (root / "cat" / "broken.jpg", root / "dog" / "noise.png")
+    assert "truncated" in why.lower() and because.startswith("cannot identify image file")
+    assert str(caught.value) == f"2 image file(s) can't be decoded: {broken} ({why}); " + (
+        f"{noise} ({because})"
+    )
+    check_images(ImageFolder(root, exclude=[path for path, _ in caught.value.files]))
+
+
+def test_exclude_leaves_files_out_by_path_or_relative_to_the_root(root):
+    folder = ImageFolder(root, exclude=[root / "cat" / "b.png", "dog/y.jpg"])
+    assert [path.relative_to(root).as_posix() for path in folder.files] == [
+        "cat/a.JPG",
+        "cat/c.jpeg",
+        "cat/d.png",
+        "cat/e.PNG",
+        "dog/z.png",
+    ]
+    assert folder.labels.tolist() == ["cat"] * 4 + ["dog"]
+    assert pickle.loads(pickle.dumps(folder)).files == folder.files
+    with pytest.raises(ValueError, match=r"exclude names file\(s\) that are not images of .*: "):
+        ImageFolder(root, exclude=["dog/x.jpg"])
+    with pytest.raises(ValueError, match=r"class folder .*dog holds no images but excluded ones"):
+        ImageFolder(root, exclude=["dog/y.jpg", "dog/z.png"])
 
 
 @pytest.mark.parametrize("index", [-1, 7, 100])

@@ -2,12 +2,12 @@
 
 import base64
 import io
-import os
+import json
 import re
-import shutil
 import subprocess
 from html.parser import HTMLParser
 
+import conftest
 import numpy as np
 import pandas as pd
 import pytest
@@ -30,7 +30,6 @@ ROWS = [
 FLAGGED = [row[0] for row in ROWS if row[4]]
 COLUMNS = ["path", "given_label", "suggested_label", "label_quality", "is_label_issue"]
 PER_CLASS = [("cat", 4, 3), ("dog", 2, 1), (ODD, 1, 1)]
-BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 
 
 def _image(path, size, seed):
@@ -76,14 +75,19 @@ class _Page(HTMLParser):
         elif tag == "option":
             self.options.append([attrs, ""])
 
+    def handle_endtag(self, tag):
+        # A card's text is its lines, each ended by "|"; a <wbr> splits no line.
+        if tag in ("div", "p") and self.cards and not self.cards[-1]["text"].endswith("|"):
+            self.cards[-1]["text"] += "|"
+
     def handle_data(self, data):
         data = data.strip()
-        if not data:
+        if not data or self.lasttag == "script":
             return
         if self.lasttag == "option" and self.options:
             self.options[-1][1] += data
         elif self.cards:
-            self.cards[-1]["text"] += data + "|"
+            self.cards[-1]["text"] += data
 
 
 def _decoded(card):
@@ -112,7 +116,7 @@ def test_cards_show_the_flagged_images_worst_first(tmp_path, folder):
     assert [card["img"]["alt"] for card in cards] == FLAGGED
     first = cards[0]
     assert (first["data-given"], first["data-suggested"]) == ("dog", "cat")
-    assert first["text"] == "dog/1.jpg|given: dog|suggested: cat|score: 0.050|"
+    assert first["text"] == "dog/1.jpg|given: dog|suggested: cat|score: 0.0500 (#1)|"
     assert "12.5%" in text and "7 images" in text and "5 flagged" in text
     assert "<tr><td>dog</td><td>2</td><td>1</td></tr>" in text
 
@@ -127,6 +131,34 @@ def test_labels_paths_and_title_are_escaped(tmp_path, folder):
     assert f"<td>{escaped}</td>" in text
     card = next(card for card in _Page(text).cards if card["data-given"] == ODD)
     assert card["text"].startswith(f"{ODD}/2.jpg|given: {ODD}|")
+
+
+def test_scores_keep_three_digits_say_their_rank_and_what_they_mean(tmp_path, folder):
+    scores = [1.0234e-05, 0.000387, 0.0041, 0.25, 0.5, 0.00012, 0.9]  # cat/4.png: unflagged
+    rows = [(*row[:3], score, row[4]) for row, score in zip(ROWS, scores, strict=True)]
+    _, text = _write(tmp_path, folder, rows=rows)
+    lines = [card["text"].split("|")[-2] for card in _Page(text).cards]
+    # Ranked among all 7 images: the unflagged cat/4.png is #2.
+    assert lines == [
+        "score: 1.02e-05 (#1)",
+        "score: 0.000387 (#3)",
+        "score: 0.00410 (#4)",
+        "score: 0.250 (#5)",
+        "score: 0.500 (#6)",
+    ]
+    assert 'title="label quality 1.0234e-05"' in text
+    legend = re.search(r'<p id="legend">([^<]*)</p>', text).group(1)
+    assert "probability of the given label, averaged over every epoch" in legend
+    assert "from 0 to 1; lower = more likely wrong" in legend
+    assert "#1 is the lowest score of all 7 images" in legend
+
+
+def test_paths_may_wrap_after_a_slash_only_and_name_themselves(tmp_path, folder):
+    _, text = _write(tmp_path, folder)
+    assert '<div class="path" title="cat/big.jpg">cat/<wbr>big.jpg</div>' in text
+    assert "overflow-wrap:anywhere" not in text  # it broke names anywhere: "horse_0195.j|pg"
+    escaped = "&lt;b&gt;&amp;&quot;"
+    assert f'<div class="path" title="{escaped}/2.jpg">{escaped}/<wbr>2.jpg</div>' in text
 
 
 def test_max_images_keeps_the_worst_and_says_so(tmp_path, folder):
@@ -216,14 +248,31 @@ def test_per_class_may_be_a_data_frame(tmp_path, folder):
 # In a browser ---------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def browser():
-    found = next(filter(None, map(shutil.which, BROWSERS)), None)
-    if found is None:
-        if os.environ.get("CLEANLAB_PDIFF_REQUIRE_BROWSER"):  # set by .ci/run
-            pytest.fail("no chromium on the PATH, and .ci/run requires the browser tests")
-        pytest.skip("needs Debian's chromium: apt-get install chromium")
-    return found
+def test_without_chromium_the_browser_tests_skip_and_the_run_says_so(monkeypatch):
+    monkeypatch.setattr(conftest.shutil, "which", lambda name: None)
+    monkeypatch.delenv("CLEANLAB_PDIFF_REQUIRE_BROWSER", raising=False)
+    with pytest.raises(pytest.skip.Exception) as skipped:
+        conftest.find_browser()
+    assert str(skipped.value) == f"{conftest.NO_BROWSER}: sudo apt-get install chromium"
+    report = type("Report", (), {"longrepr": (__file__, 1, f"Skipped: {skipped.value}")})
+    said = []
+
+    class Reporter:
+        stats = {"skipped": [report, report], "passed": [object()]}
+
+        def section(self, title, **markup):
+            said.append(f"== {title} ==")
+
+        def line(self, text, **markup):
+            said.append(text)
+
+    conftest.pytest_terminal_summary(Reporter())
+    assert said[0] == "== the HTML report was not rendered =="
+    assert said[1].startswith("2 browser test(s) skipped: no chromium on the PATH. Install it")
+    assert "sudo apt-get install chromium" in said[1]
+    monkeypatch.setenv("CLEANLAB_PDIFF_REQUIRE_BROWSER", "1")  # as .ci/run sets it
+    with pytest.raises(pytest.fail.Exception, match="CLEANLAB_PDIFF_REQUIRE_BROWSER is set"):
+        conftest.find_browser()
 
 
 def _chromium(browser, tmp_path, page, *action):
@@ -284,3 +333,58 @@ def test_a_browser_marks_broken_images_and_filters_by_pair(tmp_path, folder, bro
     assert [card["class"] for card in page.cards].count("card broken") == 1
     # The second pair, dog -> cat, is the first card's only.
     assert [("hidden" in card) for card in page.cards] == [False, True, True, True, True]
+
+
+#: A script that records, after load, every line of a card that wraps elsewhere than after a
+#: '/' or a space, how many lines each path takes, and which lines are cut (an ellipsis).
+_MEASURE_LINES = """<script>window.addEventListener("load", function () {
+  var breaks = [], lines = {}, cut = [];
+  document.querySelectorAll(".card > div").forEach(function (line) {
+    var walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT), node, top = null,
+      previous = "", count = 1;
+    while ((node = walker.nextNode())) {
+      for (var i = 0; i < node.length; i++) {
+        var range = document.createRange();
+        range.setStart(node, i);
+        range.setEnd(node, i + 1);
+        var y = range.getBoundingClientRect().top;
+        if (top !== null && y > top + 1) {
+          count += 1;
+          if (previous !== "/" && previous !== " ") breaks.push(line.title + "@" + i);
+        }
+        top = y;
+        previous = node.data[i];
+      }
+    }
+    if (line.className === "path") lines[line.title] = count;
+    if (line.scrollWidth > line.clientWidth) cut.push(line.title);
+  });
+  document.body.dataset.breaks = JSON.stringify(breaks);
+  document.body.dataset.lines = JSON.stringify(lines);
+  document.body.dataset.cut = JSON.stringify(cut);
+});</script></body>"""
+
+
+def test_a_browser_wraps_names_after_a_slash_and_cuts_the_too_long(tmp_path, browser):
+    long_label = "Rhinolophus_ferrumequinum_the_greater_horseshoe_bat"
+    long_name = "a_class_folder/an_image_file_name_too_long_for_any_card_0001.jpg"
+    rows = [
+        ("automobile/airplane_0303.jpg", "automobile", "airplane", 0.01, True),
+        ("airplane/horse_0195.jpg", "airplane", "horse", 0.02, True),
+        (long_name, "a_class_folder", long_label, 0.03, True),
+        ("dog/1.jpg", "dog", "cat", 0.04, True),
+    ]
+    for seed, (where, *_) in enumerate(rows):
+        _image(tmp_path / "images" / where, (32, 32), seed)
+    _, text = _write(tmp_path, tmp_path / "images", rows=rows)
+    page = tmp_path / "lines.html"
+    page.write_text(text.replace("</body>", _MEASURE_LINES), encoding="utf-8")
+    dumped = _chromium(browser, tmp_path, page, "--dump-dom", "--window-size=600,900")
+    body = _Page(dumped).body
+    assert json.loads(body["data-breaks"]) == []  # no line breaks inside a word
+    lines = json.loads(body["data-lines"])
+    assert lines["automobile/airplane_0303.jpg"] == 2  # too wide for a card: after the '/'
+    assert lines["dog/1.jpg"] == 1
+    assert lines[long_name] == 2
+    # What no line can hold ends in an ellipsis; the tooltip tells it whole.
+    assert json.loads(body["data-cut"]) == [long_name, long_label]
