@@ -7,12 +7,11 @@ command runs.
 
 import io
 import os
-import sys
 import time
 import warnings
 from pathlib import Path
 
-from .._text import PROG, UsageError, fail, one_line
+from .._text import UsageError, fail, warn
 from . import folders
 
 __all__ = ["find_issues"]
@@ -107,7 +106,7 @@ def find_issues(args):
         return fail(exc, status=2)
     if not args.quiet:  # one line each, as errors are
         for warning in dict.fromkeys(str(w.message) for w in caught):
-            print(f"{PROG}: warning: {one_line(warning)}", file=sys.stderr)
+            warn(warning)
     seconds = time.perf_counter() - start
     quality = clf.training_label_quality_
     ranked = np.argsort(quality, kind="stable")
@@ -122,7 +121,7 @@ def find_issues(args):
     )
     rows, flagged = _per_class_counts(y, issues, classes)
     try:
-        table.to_csv(args.output, index=False, float_format="%.6f")
+        table.to_csv(args.output, index=False, float_format="%.6g")
         if args.plot:
             _save_plot(clf, args.plot, args.data)
         if args.report:
