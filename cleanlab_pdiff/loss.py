@@ -1,10 +1,11 @@
 """P-DIFF-weighted cross-entropy with per-example bookkeeping: pure PyTorch.
 
 :class:`PDiffLoss` is the criterion of :class:`~cleanlab_pdiff.PDiffClassifier`'s
-skorch net, and works in any training loop. All P-DIFF training state lives in
-it (the window, the per-example statistics, the random-number state at the
-last epoch end), so ``state_dict()``, skorch's ``Checkpoint`` and pickling
-carry it along.
+skorch net, of any skorch net with :class:`~cleanlab_pdiff.skorch.PDiffCallback`
+(``docs/skorch.md``), and works in any training loop. All P-DIFF training state
+lives in it (the window, the per-example statistics, the random-number state at
+the last epoch end), so ``state_dict()``, skorch's ``Checkpoint`` and pickling
+carry it along; a loaded state brings its own number of rows and window.
 """
 
 import numbers
@@ -25,19 +26,32 @@ PARAMETERS = {
     "quality_epochs": Param(numbers.Integral, low=1),
 }
 
+#: The per-example buffers, each one entry per row (along its last axis), and the value
+#: of a row not seen yet.
+_PER_EXAMPLE = {
+    "recent_deltas": torch.nan,
+    "last_weights": 1.0,
+    "confidence_sum": 0.0,
+    "confidence_count": 0.0,
+}
 
-class PDiffLoss(nn.Module):
+
+class PDiffLoss(nn.CrossEntropyLoss):
     """Cross-entropy whose training batches are weighted by P-DIFF.
 
     The loss of a training batch is ``sum_i s_i w_i CE_i / sum_i s_i`` with
     ``s_i`` the sample weights and ``w_i`` P-DIFF's 0/1 weights: with unit
     sample weights, the released layer's normalisation by the batch size
-    (not by the number of kept examples).
+    (not by the number of kept examples). It takes logits, as
+    ``torch.nn.CrossEntropyLoss`` does, whose subclass it is so that skorch's
+    ``predict_proba`` applies the softmax (none of its options apply).
 
     Parameters
     ----------
-    window : int
-        Number of recent mini-batches in the delta distribution.
+    window : int, default=100
+        Number of recent mini-batches in the delta distribution (see
+        ``epoch_batches``; :class:`~cleanlab_pdiff.skorch.PDiffCallback` caps it
+        at the first epoch's batches).
     noise_rate : float or "auto", default="auto"
         Known noise rate, or ``"auto"`` to estimate it.
     t_k : int, default=20
@@ -87,7 +101,7 @@ class PDiffLoss(nn.Module):
 
     def __init__(
         self,
-        window,
+        window=100,
         noise_rate="auto",
         t_k=20,
         zeta=0.9,
@@ -103,17 +117,44 @@ class PDiffLoss(nn.Module):
         self.quality_epochs = quality_epochs
         self.reset_examples(n_samples or 0)
         self.rng_state = None
+        self._next_step = None
 
     def reset_examples(self, n_samples):
         """Start per-example statistics afresh for a training set of ``n_samples`` rows."""
         device = self.pdiff.hist.device
-        self.register_buffer(
-            "recent_deltas",
-            torch.full((self.quality_epochs, n_samples), torch.nan, device=device),
-        )
-        self.register_buffer("last_weights", torch.ones(n_samples, device=device))
-        self.register_buffer("confidence_sum", torch.zeros(n_samples, device=device))
-        self.register_buffer("confidence_count", torch.zeros(n_samples, device=device))
+        for name, fill in _PER_EXAMPLE.items():
+            shape = (self.quality_epochs, n_samples) if name == "recent_deltas" else (n_samples,)
+            self.register_buffer(name, torch.full(shape, fill, device=device))
+
+    def reserve_examples(self, n_samples):
+        """Make room for the rows ``0 .. n_samples - 1``, keeping the statistics recorded."""
+        extra = n_samples - self.last_weights.numel()
+        if extra <= 0:
+            return
+        for name, fill in _PER_EXAMPLE.items():
+            old = getattr(self, name)
+            new = torch.full((*old.shape[:-1], extra), fill, dtype=old.dtype, device=old.device)
+            self.register_buffer(name, torch.cat([old, new], dim=-1))
+
+    def prepare_step(self, epoch, index=None, sample_weight=None):
+        """Hand the next training call that is given no ``epoch`` this batch's step.
+
+        For loops that call the criterion as ``criterion(logits, labels)``, as a skorch
+        net does (:class:`~cleanlab_pdiff.skorch.PDiffCallback` calls this before each
+        training batch): the next call in training mode (``self.training``, which skorch
+        switches with the module's) without ``epoch`` is then
+        ``forward(logits, labels, sample_weight, index, epoch)``. Any call forgets it.
+
+        Parameters
+        ----------
+        epoch : int
+            Number of completed epochs.
+        index : torch.Tensor of shape (B,), optional
+            The rows' indices, within :meth:`reserve_examples`' room.
+        sample_weight : torch.Tensor of shape (B,), optional
+            Per-sample weights.
+        """
+        self._next_step = (epoch, index, sample_weight)
 
     def begin_epoch(self, epoch):
         """Forget the deltas recorded ``quality_epochs`` epochs ago, before epoch ``epoch``.
@@ -212,12 +253,16 @@ class PDiffLoss(nn.Module):
             The rows' indices in the training set, for per-example statistics.
         epoch : int, optional
             Number of completed epochs. ``None`` (evaluation) applies no
-            P-DIFF weights and leaves the state untouched.
+            P-DIFF weights and leaves the state untouched, unless a step was
+            prepared (:meth:`prepare_step`) and the criterion is training.
 
         Returns
         -------
         loss : 0-d torch.Tensor
         """
+        step, self._next_step = getattr(self, "_next_step", None), None
+        if epoch is None and step is not None and self.training:
+            epoch, index, sample_weight = step
         # One log-softmax serves the loss and, detached, the probabilities for delta.
         log_probs = F.log_softmax(logits, dim=1)
         losses = F.nll_loss(log_probs, labels, reduction="none")
@@ -248,6 +293,16 @@ class PDiffLoss(nn.Module):
         cleanlab's ``self_confidence`` scale.
         """
         return self.confidence_sum / self.confidence_count
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # A state saved on other rows (a checkpoint loaded into a fresh criterion) brings
+        # its own number of them.
+        for name in _PER_EXAMPLE:
+            saved, own = state_dict.get(prefix + name), getattr(self, name)
+            if saved is not None and saved.shape != own.shape:
+                self.register_buffer(name, torch.empty_like(saved, device=own.device))
+        self.quality_epochs = self.recent_deltas.shape[0]
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def get_extra_state(self):
         """Return the random-number state stored at the last epoch end."""

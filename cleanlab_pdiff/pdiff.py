@@ -290,6 +290,41 @@ class PDiff(nn.Module):
         """Whether the window holds ``window`` batches (weighting is on)."""
         return self.steps >= self.window
 
+    @property
+    def assumed_noise_rate(self):
+        """The share of wrong labels the run assumes: ``noise_rate``, or the last drop rate."""
+        return float(self.drop_rate if isinstance(self.noise_rate, str) else self.noise_rate)
+
+    def cap_window(self, epoch_batches):
+        """Cap the window at ``epoch_batches`` (at least ``steps``), keeping the batches it holds.
+
+        The creation-time cap, for a loop that learns an epoch's length by running one:
+        called as the first epoch ends (``steps == epoch_batches``) it leaves the state
+        as that cap would have.
+        """
+        check_params(
+            {"epoch_batches": epoch_batches}, {"epoch_batches": PARAMETERS["epoch_batches"]}
+        )
+        if epoch_batches >= self.window:
+            return
+        if self.steps > epoch_batches:
+            raise ValueError(
+                f"epoch_batches={epoch_batches} is below the {self.steps} steps taken: the "
+                f"window can only be capped within the first epoch."
+            )
+        # Rows 0..steps-1 of the ring hold the batches in order; the next goes to row
+        # steps % epoch_batches, over the oldest once the shorter ring is full.
+        self.register_buffer("ring", self.ring[:epoch_batches].clone())
+        self.window = epoch_batches
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # A saved run's window may have been capped (cap_window): its ring sets it.
+        ring = state_dict.get(prefix + "ring")
+        if ring is not None and ring.shape != self.ring.shape:
+            self.register_buffer("ring", torch.empty_like(ring, device=self.ring.device))
+            self.window = ring.shape[0]
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
     def forward(self, delta, epoch, sample_weight=None, labels=None):
         """Take one step: update the window and return the batch's weights.
 

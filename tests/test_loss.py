@@ -76,3 +76,50 @@ def test_per_class_keeps_one_histogram_per_given_label():
     per_class_mass = criterion.pdiff.class_hist.sum(dim=1)
     expected = torch.bincount(labels, minlength=3).double()
     torch.testing.assert_close(per_class_mass, expected)
+
+
+def test_a_prepared_step_is_taken_by_the_next_training_call_only():
+    logits, labels = _batch(5)
+    index = torch.arange(len(labels))
+    explicit = PDiffLoss(window=1, noise_rate=0.5, t_k=0, n_samples=len(labels))
+    expected = explicit(logits, labels, index=index, epoch=0)
+    criterion = PDiffLoss(window=1, noise_rate=0.5, t_k=0, n_samples=len(labels))
+    criterion.eval()
+    criterion.prepare_step(0, index)
+    criterion(logits, labels)  # evaluation: ignores the step, and forgets it
+    criterion.train()
+    criterion(logits, labels)
+    assert criterion.pdiff.steps == 0
+    criterion.prepare_step(0, index)
+    torch.testing.assert_close(criterion(logits, labels), expected)
+    assert torch.equal(criterion.last_weights, explicit.last_weights)
+    criterion(logits, labels)  # taken once
+    assert criterion.pdiff.steps == 1
+
+
+def test_reserving_rows_keeps_what_was_recorded():
+    logits, labels = _batch(6, n=4)
+    criterion = PDiffLoss(window=1, noise_rate=0.0, n_samples=4)
+    criterion(logits, labels, index=torch.arange(4), epoch=0)
+    before = criterion.training_quality().clone()
+    criterion.reserve_examples(6)
+    criterion.reserve_examples(5)  # never shrinks
+    quality = criterion.training_quality()
+    assert quality.shape == (6,) and criterion.recent_deltas.shape == (5, 6)
+    torch.testing.assert_close(quality[:4], before)
+    assert torch.isnan(quality[4:]).all() and (criterion.last_weights[4:] == 1).all()
+
+
+def test_a_loaded_state_brings_its_rows_and_window():
+    logits, labels = _batch(7)
+    criterion = PDiffLoss(window=8, noise_rate=0.5, t_k=0, n_samples=len(labels))
+    criterion(logits, labels, index=torch.arange(len(labels)), epoch=0)
+    criterion.pdiff.cap_window(1)
+    fresh = PDiffLoss(noise_rate=0.5, t_k=0)  # no rows, a window of 100
+    fresh.load_state_dict(criterion.state_dict())
+    assert fresh.pdiff.window == 1 and fresh.last_weights.shape == (len(labels),)
+    # Both go on alike.
+    torch.testing.assert_close(
+        fresh(logits, labels, index=torch.arange(len(labels)), epoch=1),
+        criterion(logits, labels, index=torch.arange(len(labels)), epoch=1),
+    )

@@ -509,3 +509,27 @@ def test_per_class_thresholds_equal_one_global_pdiff_per_class():
     np.testing.assert_allclose(
         per_class.hist.numpy(), sum(single.hist for single in singles).numpy()
     )
+
+
+def test_capping_the_window_after_an_epoch_is_capping_it_at_creation():
+    generator = torch.Generator().manual_seed(0)
+    batches = [torch.rand(16, generator=generator) * 2 - 1 for _ in range(9)]
+    created = PDiff(window=100, noise_rate=0.3, t_k=1, epoch_batches=3)
+    capped = PDiff(window=100, noise_rate=0.3, t_k=1)
+    for step, delta in enumerate(batches):
+        epoch = step // 3
+        assert torch.equal(created(delta, epoch), capped(delta, epoch))
+        if step == 2:  # the first epoch's 3 batches are done
+            capped.cap_window(3)
+            assert torch.equal(capped.ring, created.ring) and capped.full
+    assert torch.equal(capped.hist, created.hist)
+
+
+def test_the_window_can_not_be_capped_below_the_steps_taken():
+    pdiff = PDiff(window=10, noise_rate=0.3)
+    for _ in range(4):
+        pdiff(torch.zeros(2), 0)
+    with pytest.raises(ValueError, match="epoch_batches=3 is below the 4 steps"):
+        pdiff.cap_window(3)
+    pdiff.cap_window(20)  # above the window: nothing to do
+    assert pdiff.window == 10
