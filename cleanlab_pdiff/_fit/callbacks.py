@@ -1,4 +1,8 @@
-"""The skorch callbacks of a P-DIFF run (diagnostics, random state, safety), and their list."""
+"""The skorch callbacks of a fit: P-DIFF's, random state, safety, validation; and their list.
+
+P-DIFF's own callback is the public :class:`~cleanlab_pdiff.skorch.PDiffCallback`, the
+one a skorch net of the user's takes; the others here are the estimator's.
+"""
 
 import atexit
 import functools
@@ -8,12 +12,13 @@ import time
 import torch
 from skorch.callbacks import Callback, EarlyStopping
 
-from ..histogram import BIN_WIDTH, saturation
 from ..pdiff import is_synchronised
+from ..skorch import PDiffCallback
 
 __all__ = [
     "CALLBACK_NAME",
-    "PDiffCallback",
+    "DivergenceCheck",
+    "ResumableRandomState",
     "ValidAccuracy",
     "training_callbacks",
 ]
@@ -46,25 +51,31 @@ def _set_rng_state(state, device):
         torch.cuda.set_rng_state(state[1], device)
 
 
-class PDiffCallback(Callback):
-    """Per-epoch bookkeeping of a P-DIFF run, and its safety checks.
+class ResumableRandomState(Callback):
+    """Keep the random state in the criterion at each epoch end; restore it at each start.
 
-    - At each epoch end it records the diagnostics in the history and stores
-      the random-number state in the criterion; at each epoch start it
-      restores that state, so a run resumed from a pickle or a checkpoint
-      draws the same shuffles and dropout masks as an uninterrupted one.
-    - After each training batch it stops training on a non-finite loss, and
-      at the end of training on non-finite parameters.
-    - Under data-parallel training, the epoch's kept share and, at the end
-      of training, the per-example statistics are combined across the
-      processes (see :class:`~cleanlab_pdiff.loss.PDiffLoss`).
+    A run resumed from a pickle or a checkpoint (which saves the criterion) then
+    draws the same shuffles and dropout masks as an uninterrupted one.
     """
 
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
-        criterion = net.criterion_
-        if criterion.rng_state is not None:
-            _set_rng_state(criterion.rng_state, net.torch_device)
-        criterion.begin_epoch(len(net.history) - 1)
+        if net.criterion_.rng_state is not None:
+            _set_rng_state(net.criterion_.rng_state, net.torch_device)
+
+    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        net.criterion_.rng_state = _rng_state(net.torch_device)
+
+
+class DivergenceCheck(Callback):
+    """Stop training on a non-finite loss, after each batch, or non-finite parameters, at the end.
+
+    Under data-parallel training it also lets gloo's threads finish at exit
+    (:func:`_yield_to_gloo_at_exit`).
+    """
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        if is_synchronised(net.criterion_.pdiff.sync):
+            _yield_to_gloo_at_exit()
 
     def on_batch_end(self, net, batch=None, training=None, **kwargs):
         if not training:
@@ -79,24 +90,7 @@ class PDiffCallback(Callback):
                 f"check X for extreme values."
             )
 
-    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
-        criterion = net.criterion_
-        pdiff = criterion.pdiff
-        # One host read per epoch, for the history.
-        net.history.record("drop_rate", float(pdiff.drop_rate))
-        net.history.record("delta_threshold", -1.1 + BIN_WIDTH * int(pdiff.t_bin))
-        net.history.record("kept_fraction", float(criterion.kept_fraction(len(net.history) - 1)))
-        net.history.record("saturation", float(saturation(pdiff.hist)))
-        net.history.record("weighting", pdiff.full)
-        criterion.rng_state = _rng_state(net.torch_device)
-
-    def on_train_begin(self, net, X=None, y=None, **kwargs):
-        if is_synchronised(net.criterion_.pdiff.sync):
-            _yield_to_gloo_at_exit()
-
     def on_train_end(self, net, X=None, y=None, **kwargs):
-        # Under data-parallel training: every process gets the statistics of every row.
-        net.criterion_.all_reduce_examples(len(net.history) - 1)
         finite = all(torch.isfinite(p).all() for p in net.module_.parameters())
         if not finite:
             raise FloatingPointError(
@@ -136,7 +130,11 @@ def training_callbacks(estimator, validating):
 
     ``validating``: whether the net holds rows out to score each epoch.
     """
-    callbacks = [(CALLBACK_NAME, PDiffCallback())]
+    callbacks = [
+        (CALLBACK_NAME, PDiffCallback()),
+        ("random_state", ResumableRandomState()),
+        ("divergence", DivergenceCheck()),
+    ]
     if validating:
         callbacks.append(("valid_acc", ValidAccuracy()))
         if estimator.early_stopping:
@@ -155,6 +153,6 @@ def training_callbacks(estimator, validating):
                 f"validation_fraction (e.g. 0.1), or early_stopping=True to stop when the "
                 f"validation accuracy stops rising."
             )
-    # P-DIFF's first, so that its epoch-end state is in place before a user's Checkpoint
-    # saves the criterion.
+    # The fit's first, so that the criterion's epoch-end state (P-DIFF's, the random
+    # state) is in place before a user's Checkpoint saves it.
     return [*callbacks, *(estimator.callbacks or [])]
