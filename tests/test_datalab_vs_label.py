@@ -1,8 +1,8 @@
-"""benchmarks/datalab_vs_label.py on a few digits: both issue types scored, a CSV written."""
+"""benchmarks/accuracy/datalab_vs_label.py on a few digits: both types scored, a CSV written."""
 
 import csv
 
-from benchmarks import datalab_vs_label
+from benchmarks.accuracy import datalab_vs_label
 
 
 def test_both_issue_types_are_scored_against_the_wrong_labels(tmp_path):

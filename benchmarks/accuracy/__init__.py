@@ -6,4 +6,7 @@
   summaries of :mod:`.results`) and its figures (:mod:`.figures`);
 - ``python -m benchmarks.accuracy.label_issues``: how well, and how fast, one P-DIFF run
   finds flipped labels against cleanlab's K-fold recipe (``docs/label_issues.md``).
+- ``python -m benchmarks.accuracy.datalab_vs_label``: the same inside cleanlab's Datalab,
+  its "pdiff" issue type against its "label" type fed 5-fold ``pred_probs``
+  (``docs/datalab.md``).
 """

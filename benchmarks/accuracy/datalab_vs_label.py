@@ -14,10 +14,10 @@ Each type's flags give the F1, and its per-example score (``pdiff_score``,
 time of all each takes. The data: ``digits``, scikit-learn's digits (pixels / 16) with
 30% symmetric noise (``make_noisy_labels``); ``cifar10n``, the real-noise benchmark's
 CIFAR-10N label sets (aggre, random1, worse) on EfficientNet-Lite0 embeddings of
-10,000 training images (``benchmarks.cifar.load_embedded``, the data of
+10,000 training images (:func:`benchmarks.data.cifar.load_embedded`, the data of
 ``../shared/data``). Run::
 
-    python -m benchmarks.datalab_vs_label --data digits --seeds 3 --threads 1
+    python -m benchmarks.accuracy.datalab_vs_label --data digits --seeds 3
 
 It prints one line per run and writes them to ``OUT/datalab_vs_label.csv``.
 """
@@ -35,8 +35,16 @@ import cleanlab_pdiff.datalab  # noqa: F401  (registers the "pdiff" issue type)
 from cleanlab_pdiff import PDiffClassifier, make_noisy_labels
 from cleanlab_pdiff.label_issues import cross_val_pred_probs
 
-from .common import argument_parser, cpu_name, detection_scores, warm_up, write_csv
-from .data import load_digits_data
+from ..common import (
+    add_threads_option,
+    argument_parser,
+    cpu_name,
+    parse_args,
+    warm_up,
+    write_csv,
+)
+from ..data.tabular import load_digits_data
+from .detection import detection_scores
 
 #: Share of digits' labels flipped.
 DIGITS_NOISE = 0.3
@@ -75,7 +83,7 @@ def label_sets(data, n_samples=None, *, data_dir=None, cache_dir=None):
 
         yield f"symmetric {DIGITS_NOISE:.0%}", X, noisy
         return
-    from .cifar import load_embedded
+    from ..data.cifar import load_embedded
 
     # A quick check embeds the last n_samples / 10 images of each class folder only.
     sizes = (CIFAR_TRAIN, CIFAR_TEST) if n_samples is None else (n_samples, 10)
@@ -147,16 +155,16 @@ def run(data, seeds, params, *, n_samples=None, data_dir=None, cache_dir=None, l
 
 def main(argv=None):
     """Run the comparison from the command line."""
-    parser = argument_parser("benchmarks.datalab_vs_label", __doc__)
+    parser = argument_parser(__spec__.name, __doc__)
     parser.add_argument("--data", choices=("digits", "cifar10n"), default="digits")
     parser.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 (default 3)")
-    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's)")
+    add_threads_option(parser, 1, why="timings on a shared machine")
     parser.add_argument("--n-samples", type=int, help="fewer rows, for a quick check")
     parser.add_argument("--max-epochs", type=int, help="PDiffClassifier's (default its own)")
     parser.add_argument("--data-dir", help="cifar10n: the data folder (../shared/data)")
     parser.add_argument("--cache-dir", help="cifar10n: where the embeddings are kept")
     parser.add_argument("--out", default="benchmark-out", help="CSV directory")
-    args = parser.parse_args(argv)
+    args = parse_args(parser, argv)
     params = {} if args.max_epochs is None else {"max_epochs": args.max_epochs}
     warm_up(args.threads)
     print(f"{cpu_name()}, {args.threads or 'default'} torch thread(s)", flush=True)
