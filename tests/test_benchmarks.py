@@ -17,7 +17,16 @@ from fake_images import CIFAR_CLASSES, fake_cifar, jpeg_bytes, pixels
 from sklearn.datasets import load_digits
 
 from benchmarks import common
-from benchmarks.accuracy import cells, label_issues, networks, render, results, run, suites
+from benchmarks.accuracy import (
+    cells,
+    datalab_vs_label,
+    label_issues,
+    networks,
+    render,
+    results,
+    run,
+    suites,
+)
 from benchmarks.accuracy.methods import METHODS, run_method
 from benchmarks.accuracy.protocol import EpochTestAccuracy, Fit, NoisyData, Schedule
 from benchmarks.accuracy.rivals import GCELoss
@@ -531,3 +540,15 @@ def test_suite_names_the_cifar_data_it_needs_when_the_folder_lacks_it(tmp_path, 
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert f"no CIFAR-10 data in {tmp_path}" in error
     assert "pass --data-dir DIR or set CLEANLAB_PDIFF_DATA_DIR=DIR" in error
+
+
+def test_datalab_vs_label_scores_both_issue_types_against_the_wrong_labels(tmp_path):
+    argv = ["--seeds", "1", "--n-samples", "200", "--max-epochs", "2", "--threads", "1"]
+    datalab_vs_label.main([*argv, "--out", str(tmp_path)])
+    with open(tmp_path / "datalab_vs_label.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["issue_type"] for row in rows] == ["pdiff", "label"]
+    for row in rows:
+        assert row["n_wrong"] == str(round(0.3 * 200))
+        assert 0 < float(row["f1"]) <= 1 and 0.5 < float(row["auroc"]) <= 1
+        assert int(row["n_flagged"]) > 0 and float(row["seconds"]) > 0
