@@ -11,15 +11,14 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from . import __version__
 from ._fit.fitting import check_continuable, fit_more, fit_new
 from ._fit.inputs import RowSubset
+from ._fit.persistence import PicklingMixin
 from ._fit.placement import is_accelerator, is_device, resolve_placement
 from ._fit.targets import TrainingData, encode_targets
 from ._fit.training import predict_proba
 from ._fit.validation import validate_input
 from ._params import Param, check_params, is_random_state
-from ._warnings import InconsistentVersionWarning, warn
 from .label_issues import LabelIssuesMixin
 from .noise_rate import issue_mask
 from .pdiff import PARAMETERS as PDIFF
@@ -27,7 +26,7 @@ from .pdiff import PARAMETERS as PDIFF
 __all__ = ["PDiffClassifier"]
 
 
-class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
+class PDiffClassifier(PicklingMixin, LabelIssuesMixin, ClassifierMixin, BaseEstimator):
     """Neural-network classifier trained with P-DIFF on noisily labelled data.
 
     P-DIFF tracks the distribution of ``delta = p[given label] - max p[other class]``
@@ -48,10 +47,14 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
     probe_folds : int, default=3
         With ``"auto"``: folds of the held-out probes that estimate the noise rate before
         training (``docs/pdiff.md``); 0: the released layer's online estimate (the paper's).
-    retrain : "auto", float or None, default=None
-        Beyond the paper: a fresh network (the model) then trains plainly on the rows outside the
-        lowest ``f * noise_rate_`` share (``f >= 1``; "auto": the probes' disagreement if larger;
-        at most 0.8) of ``training_label_quality_``, until a held-out tenth stops improving.
+    retrain : "auto", float or None, default="auto"
+        Which network is the model. ``"auto"``: held-out evidence on cross-fitted folds
+        picks the P-DIFF run, a network retrained plainly on the rows the run ranks best
+        (outside the estimated share, or the probes' disagreement), or plain training
+        where leaving rows out does not pay (``model_selection_``, ``docs/pdiff.md``);
+        a float ``f >= 1``: always retrain, leaving out ``f * noise_rate_`` (at most 0.8);
+        None: the run (the paper's). A retraining stops once a held-out tenth stops
+        improving.
     t_k : int, default=20
         Epochs over which the drop rate ramps up linearly from 0.
     window : int, default=100
@@ -132,11 +135,18 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
         ``|delta|`` of the window) and ``weighting`` (whether the window was full).
     training_label_quality_ : ndarray of shape (n_samples,)
         Each training example's label quality from the run itself, in [0, 1], lower = more
-        likely wrong: its ``p[given label]`` averaged over every epoch (self-confidence).
+        likely wrong: its ``p[given label]`` averaged over the run's epochs (self-confidence;
+        when the retrained network is the model, the run stops after its ramp, ``t_k``).
     label_issues_ : ndarray of shape (n_samples,), bool
         The ``round(noise_rate_ * n_samples)`` examples of lowest ``training_label_quality_``.
     retrained_on_ : ndarray of shape (n_samples,), bool, or None
-        With ``retrain``: the rows kept for it (a tenth held out to stop it); else None.
+        Where a retrained network is the model: the rows kept for it (a tenth held out to
+        stop it); else None.
+    model_selection_ : ModelSelection or None
+        With ``retrain="auto"``: ``chosen`` ("run", "retrained" or "plain"), ``left_out``,
+        each candidate's held-out ``agreement`` with the given labels, ``n_scored`` and
+        ``upper_bound`` (the estimate failed the held-out test: a warning says so). None
+        where no choice was made (too few rows per class, or nothing to leave out).
     net_ : skorch.NeuralNet
         The model's skorch net (``history_`` stays the P-DIFF run's).
 
@@ -199,7 +209,7 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
         *,
         noise_rate="auto",
         probe_folds=3,
-        retrain=None,
+        retrain="auto",
         t_k=20,
         window=100,
         zeta=0.9,
@@ -329,6 +339,8 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
         self._held_out_ = fitted.held_out
         self.mean_, self.scale_ = fitted.run.iterator_valid__scaling or (None, None)
         self.net_, self.retrained_on_ = fitted.model, fitted.kept
+        if fresh:  # partial_fit goes on with the model the first fit chose
+            self.model_selection_ = fitted.selection
         self.history_ = fitted.run.history
         self.window_ = fitted.run.criterion_.pdiff.window
         self.noise_rate_ = fitted.noise_rate
@@ -370,24 +382,6 @@ class PDiffClassifier(LabelIssuesMixin, ClassifierMixin, BaseEstimator):
         """
         proba = self.predict_proba(X)  # first: it checks that the model is fitted
         return self.classes_[proba.argmax(axis=1)]
-
-    def __getstate__(self):
-        # Pickled as a single-process model (the net too, see AcceleratedPDiffNet): an
-        # Accelerator is a handle on this process's distributed run, not a setting.
-        state = {**super().__getstate__(), "accelerator": None}
-        return {**state, "_cleanlab_pdiff_version": __version__}
-
-    def __setstate__(self, state):
-        saved = state.pop("_cleanlab_pdiff_version", "0.1")
-        if saved != __version__:
-            # Until 1.0 the private modules a fitted model is made of may move or change.
-            warn(
-                f"this PDiffClassifier was saved by cleanlab-pdiff {saved} and is loaded by "
-                f"{__version__}; a model may not work across versions before 1.0: refit it "
-                f"with this version.",
-                InconsistentVersionWarning,
-            )
-        super().__setstate__(state)
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "net_")

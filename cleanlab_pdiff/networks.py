@@ -5,10 +5,12 @@ trains them with cross-entropy and applies the softmax itself.
 """
 
 import copy
+import math
 
+import torch
 from torch import nn
 
-__all__ = ["CNN9", "MLP", "build_module"]
+__all__ = ["CNN9", "MLP", "Ensemble", "build_module"]
 
 
 class MLP(nn.Module):
@@ -124,6 +126,37 @@ class CNN9(nn.Module):
     def forward(self, x):
         """Return the logits of a batch of shape (B, C, H, W)."""
         return self.classifier(self.features(x))
+
+
+class Ensemble(nn.Module):
+    """Networks whose class probabilities are averaged: the retrained model of a fit.
+
+    It returns the logarithm of the members' average softmax, logits whose softmax is
+    that average.
+
+    Parameters
+    ----------
+    members : sequence of torch.nn.Module
+        Trained networks returning logits of the same classes.
+
+    Examples
+    --------
+    >>> import torch
+    >>> ensemble = Ensemble([nn.Linear(4, 3), nn.Linear(4, 3)])
+    >>> x = torch.zeros(2, 4)
+    >>> average = (ensemble.members[0](x).softmax(-1) + ensemble.members[1](x).softmax(-1)) / 2
+    >>> torch.allclose(ensemble(x).softmax(-1), average)
+    True
+    """
+
+    def __init__(self, members):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, x):
+        """Return the log of the members' average class probabilities for a batch ``x``."""
+        log_probs = torch.stack([member(x).float().log_softmax(dim=-1) for member in self.members])
+        return torch.logsumexp(log_probs, dim=0) - math.log(len(self.members))
 
 
 def build_module(module, input_shape, n_classes):

@@ -34,8 +34,13 @@ def test_raw_clean_features_train_well_with_the_defaults(load, accuracy):
     assert clf.noise_rate_ <= 0.03
 
 
+#: Features on scales a thousandfold apart, as raw tabular columns often are.
+UNITS = np.array([1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0, 1e3, 1e4])
+
+
 def test_standardisation_is_fitted_and_applied_at_prediction(three_classes_200x8):
     X, y = three_classes_200x8
+    X = X * UNITS
     shifted = X * 1000 + 500
     unit = PDiffClassifier(**THREE_EPOCHS).fit(X, y)
     raw = PDiffClassifier(**THREE_EPOCHS).fit(shifted, y)
@@ -43,6 +48,20 @@ def test_standardisation_is_fitted_and_applied_at_prediction(three_classes_200x8
     np.testing.assert_allclose(raw.scale_, shifted.std(axis=0))
     # The same standardised inputs, so the same model: a scale-free fit.
     np.testing.assert_allclose(raw.predict_proba(shifted), unit.predict_proba(X), atol=1e-5)
+
+
+def test_features_on_one_scale_share_one_deviation():
+    # Pixel-like: the same range for every feature, and a few pixels almost never lit.
+    rng = np.random.default_rng(0)
+    X = rng.random((300, 6))
+    X[:, :2] = np.where(rng.random((300, 2)) < 0.01, 1.0, 0.0)
+    clf = PDiffClassifier(**{**THREE_EPOCHS, "max_epochs": 1, "noise_rate": 0.0})
+    clf.fit(X, np.arange(300) % 2)
+    rms = np.sqrt(np.mean(np.square(X.std(axis=0))))
+    np.testing.assert_allclose(clf.scale_, np.full(6, rms))
+    np.testing.assert_allclose(clf.mean_, X.mean(axis=0))
+    # Nothing is blown up: the rare pixel stays within a few shared deviations.
+    assert np.abs((X - clf.mean_) / clf.scale_).max() < 5
 
 
 def test_standardize_off_keeps_the_features_as_they_are(three_classes_200x8):

@@ -91,10 +91,15 @@ METHODS = {
     "coteaching": Method("Co-teaching (true rate)", run_coteaching),
     "gce": Method("GCE (q=0.7)", run_gce),
     "cleanlearning": Method("CleanLearning", run_cleanlearning),
-    "pdiff_true": Method("P-DIFF, true rate", run_pdiff, {"noise_rate": "true"}),
+    "pdiff_true": Method("P-DIFF, true rate", run_pdiff, {"noise_rate": "true", "retrain": None}),
     "pdiff_auto": Method("P-DIFF auto (the default)", run_pdiff, {"noise_rate": "auto"}),
     "pdiff_paper": Method(
-        "P-DIFF paper, online estimate", run_pdiff, {"noise_rate": "auto", "probe_folds": 0}
+        "P-DIFF paper, online estimate",
+        run_pdiff,
+        {"noise_rate": "auto", "probe_folds": 0, "retrain": None},
+    ),
+    "pdiff_run": Method(
+        "P-DIFF auto, the run as the model", run_pdiff, {"noise_rate": "auto", "retrain": None}
     ),
     "pdiff_per_class": Method(
         "P-DIFF auto, per_class", run_pdiff, {"noise_rate": "auto", "per_class": True}, option=True
@@ -104,9 +109,6 @@ METHODS = {
     ),
     "pdiff_retrain2": Method(
         "P-DIFF auto, retrained x2", run_pdiff, {"noise_rate": "auto", "retrain": 2.0}
-    ),
-    "pdiff_retrain_auto": Method(
-        "P-DIFF auto, retrained auto", run_pdiff, {"noise_rate": "auto", "retrain": "auto"}
     ),
     "cv_recipe": Method("cleanlab 5-fold recipe", run_cv_recipe),
     "oracle": Method(

@@ -1,29 +1,33 @@
-"""Retraining on the examples a P-DIFF run kept (the estimator's ``retrain``).
+"""Plain networks trained on chosen rows: the retrained model, and the plain candidates.
 
-One P-DIFF run ranks the training examples by ``training_label_quality_``. With
-``retrain=f``, a fresh network, seeded as the run, then trains plainly (cross-entropy)
-on the examples outside the lowest ``f * noise_rate_`` share (at most 80%), as
-cleanlab's ``CleanLearning`` retrains on the examples its K folds kept; ``retrain="auto"``
-leaves out the larger of ``noise_rate_`` and the held-out probes' disagreement. Leaving out
-more than the estimated share (``f > 1``) trades some correct labels for more of the
-wrong ones the ranking misses (measured in ``docs/benchmarks.md``).
+One P-DIFF run ranks the training examples by ``training_label_quality_``. A retrained
+network, seeded as the run, then trains plainly (cross-entropy) on the examples outside
+the lowest share of that ranking, as cleanlab's ``CleanLearning`` retrains on the
+examples its K folds kept. With ``retrain=f`` the share is ``f * noise_rate_``; with
+``retrain="auto"`` held-out evidence chooses it (:mod:`~cleanlab_pdiff._fit.selection`).
+The model averages ``MEMBERS`` such networks (:class:`~cleanlab_pdiff.networks.Ensemble`),
+each seeded apart and stopped by a tenth of its own: together they learn from every kept
+row, and their average is steadier than one early-stopped network (measured in
+``docs/pdiff.md``).
 
-The retraining holds out a share of the kept rows (``validation_fraction``, else 10%) and
+:func:`train_plain` holds out a share of its rows (``validation_fraction``, else 10%) and
 stops once their loss has not fallen for ``PATIENCE`` epochs, keeping the best epoch's
 network: on clean rows a network learns what it can in a few epochs on large data
 (12-15 on CIFAR-10 embeddings, against the 100 of the run) and in many on small data.
-Fewer than ``FEWEST_TO_SPLIT`` kept rows train for ``max_epochs``, none held out.
+Fewer than ``FEWEST_TO_SPLIT`` rows train for ``max_epochs``, none held out.
 """
 
 import copy
 
 import numpy as np
+from sklearn.utils import check_random_state
 from skorch.callbacks import EarlyStopping
 
+from ..networks import Ensemble
 from ..noise_rate import issue_mask
 from .training import build_net, train_new_net, validation_share
 
-__all__ = ["retrain"]
+__all__ = ["MEMBERS", "MOST_LEFT_OUT", "kept_rows", "retrain", "train_plain"]
 
 #: Most of the rows retraining may leave out.
 MOST_LEFT_OUT = 0.8
@@ -33,52 +37,93 @@ PATIENCE = 10
 HELD_OUT = 0.1
 #: Fewest kept rows from which a share is held out; fewer train for ``max_epochs``.
 FEWEST_TO_SPLIT = 10
+#: Networks averaged in the retrained model.
+MEMBERS = 3
 
 
-def retrain(estimator, data, setup, quality, noise_rate, held_out):
-    """Train a new network on the rows outside the lowest share of ``quality``.
+def kept_rows(quality, share, rows=None):
+    """Return the rows outside the lowest ``share`` (at most 80%) of ``quality``, in order.
+
+    ``quality`` holds one score per row of ``rows`` (default: the rows ``0 .. n - 1``).
+    """
+    rows = np.arange(quality.size) if rows is None else np.asarray(rows)
+    return rows[~issue_mask(quality, min(share, MOST_LEFT_OUT))]
+
+
+def train_plain(estimator, data, setup, rows, callbacks=()):
+    """Return a network trained plainly on the rows ``rows`` of ``data``, stopped early.
 
     Parameters
     ----------
     estimator : PDiffClassifier
-        Gives ``retrain``, the network, optimiser, schedule and callbacks.
+        Gives the network, optimiser, schedule and seed.
     data : TrainingData
-        The training rows.
+        The training rows, read in place.
     setup : NetSetup
         As the P-DIFF run's.
-    quality : ndarray of shape (n_samples,)
-        The P-DIFF run's ``training_label_quality_``.
-    noise_rate : float
-        The P-DIFF run's ``noise_rate_``.
-    held_out : HeldOut or None
-        What the held-out probes found (None without probes): ``retrain="auto"`` leaves
-        out the larger of ``noise_rate`` and their disagreement with the labels.
+    rows : ndarray of int
+        The rows to train on (a share of them held out to stop the training).
+    callbacks : sequence of skorch callbacks, default=()
+        More callbacks, after the early stopping: they see the best epoch's network
+        when training ends.
 
     Returns
     -------
     net : PDiffNet
-        The network trained on the kept rows.
-    kept : ndarray of shape (n_samples,), bool
-        The rows outside the left-out share: it trained on them but the held-out share.
     """
-    if estimator.retrain == "auto":
-        left_out = noise_rate if held_out is None else max(noise_rate, held_out.disagreement)
-    else:
-        left_out = estimator.retrain * noise_rate
-    kept = ~issue_mask(quality, min(left_out, MOST_LEFT_OUT))
-    rows = np.flatnonzero(kept)  # read in place: a copy of X[kept] could be most of X
     split = rows.size >= FEWEST_TO_SPLIT
-    # First among the user's callbacks: they see the best epoch's network when training ends.
     stop = [("retrain_stop", EarlyStopping("valid_loss", PATIENCE, load_best=True))]
-    # A shallow copy: the user's callbacks (the same objects) see the retraining too.
+    # A shallow copy: callbacks given (the same objects) see this training too.
     plain = copy.copy(estimator).set_params(
         noise_rate=0.0,
         probe_folds=0,
         retrain=None,
         validation_fraction=(validation_share(estimator) or HELD_OUT) if split else None,
         early_stopping=False,
-        callbacks=[*(stop if split else []), *(estimator.callbacks or [])],
+        callbacks=[*(stop if split else []), *callbacks],
     )
     net = build_net(plain, setup, data.n_rows)
     train_new_net(net, data, estimator.random_state, validation_share(plain), rows)
-    return net, kept
+    return net
+
+
+def retrain(estimator, data, setup, quality, left_out):
+    """Train the model on the rows outside the lowest ``left_out`` share of ``quality``.
+
+    Parameters
+    ----------
+    estimator : PDiffClassifier
+        Gives the network, optimiser, schedule and callbacks (which see the retraining).
+    data : TrainingData
+        The training rows.
+    setup : NetSetup
+        As the P-DIFF run's.
+    quality : ndarray of shape (n_samples,)
+        The P-DIFF run's ``training_label_quality_``.
+    left_out : float
+        The share of the rows left out.
+
+    Returns
+    -------
+    net : PDiffNet
+        The model: the average of ``MEMBERS`` networks trained on the kept rows.
+    kept : ndarray of shape (n_samples,), bool
+        The rows outside the left-out share, which the networks trained on (each but its
+        own held-out tenth).
+    """
+    rows = kept_rows(quality, left_out)  # read in place: a copy of X[kept] could be most of X
+    kept = np.zeros(data.n_rows, dtype=bool)
+    kept[rows] = True
+    seed = check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max - MEMBERS)
+    members = [
+        train_plain(
+            copy.copy(estimator).set_params(random_state=seed + member),
+            data,
+            setup,
+            rows,
+            estimator.callbacks or [],
+        ).module_
+        for member in range(MEMBERS)
+    ]
+    model = copy.copy(estimator).set_params(module=Ensemble(members), callbacks=None, verbose=0)
+    return build_net(model, setup, data.n_rows).initialize(), kept

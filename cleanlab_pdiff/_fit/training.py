@@ -193,11 +193,17 @@ def _seed(random_state):
 
 
 def _split(data, rows, validation, seed):
-    """Return ``(trained, held)``: a stratified ``validation`` share of ``rows`` held out."""
+    """Return ``(trained, held)``: a ``validation`` share of ``rows`` held out.
+
+    Stratified where every class can be on both sides: each has two rows or more and the
+    share holds a row per class.
+    """
     if not validation:
         return rows, None
     counts = np.bincount(data.labels[rows])
-    stratify = data.labels[rows] if counts[counts > 0].min() >= 2 else None
+    counts = counts[counts > 0]
+    stratified = counts.min() >= 2 and math.ceil(validation * rows.size) >= counts.size
+    stratify = data.labels[rows] if stratified else None
     return train_test_split(rows, test_size=validation, stratify=stratify, random_state=seed)
 
 
