@@ -93,6 +93,16 @@ def test_test_accuracy_callback_leaves_pdiff_training_unchanged(cell):
     assert tester.accuracies_[-1] == np.mean(watched.predict(cell.X_test) == cell.y_test)
 
 
+def test_a_retrained_model_is_scored_as_the_model_the_classifier_keeps(cell):
+    # The always-retrained method: its model averages networks trained after the run.
+    schedule = Schedule(epochs=3, t_k=1, batch_size=128, lr=1e-3, cv_folds=2, last=2)
+    result = run_method("pdiff_retrain", Fit(cell, schedule, 0, "cpu", record=True))
+    clf = result["model"]
+    assert clf.retrained_on_ is not None
+    accuracy = np.mean(clf.predict(cell.X_test) == cell.y_test)
+    assert result["acc_last"] == result["acc_final"] == accuracy
+
+
 def test_test_accuracy_callback_evaluates_an_early_stopped_training_once_at_its_end(cell):
     tester = EpochTestAccuracy(cell.X_test, cell.y_test, last=3)
     kwargs = {"noise_rate": 0.0, "max_epochs": 50, "early_stopping": 2, "random_state": 0}

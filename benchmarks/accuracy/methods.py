@@ -59,6 +59,8 @@ def run_pdiff(fit, *, clean_only=False, true_labels=False, **params):
     start = time.perf_counter()
     clf.fit(X, y)
     seconds = time.perf_counter() - start
+    if clf.retrained_on_ is not None:  # the model is the retrained networks, not the run
+        tester.measure_model(clf)
     estimate = clf.noise_rate_ if isinstance(clf.noise_rate, str) else math.nan
     # An oracle trains on other rows or labels than the given ones: nothing to detect.
     oracle = clean_only or true_labels

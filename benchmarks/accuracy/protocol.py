@@ -184,8 +184,9 @@ class Fit:
 class EpochTestAccuracy(Callback):
     """skorch callback: test accuracy at the end of each of the last ``last`` epochs.
 
-    A training that early stopping ends sooner (``retrain``'s) is evaluated once, after its
-    best epoch's network is restored.
+    A training that early stopping ends sooner is evaluated once, after its best epoch's
+    network is restored; a model that is not the run's network (the retrained networks of
+    ``PDiffClassifier``) is evaluated once after ``fit`` (:meth:`measure_model`).
 
     It reads the net's predictions in evaluation mode. Inside
     :class:`~cleanlab_pdiff.PDiffClassifier` it leaves training unchanged: the
@@ -217,9 +218,19 @@ class EpochTestAccuracy(Callback):
         self.last = last
 
     def initialize(self):
-        """Start empty (skorch calls this when the net is initialised)."""
-        self.epochs_, self.accuracies_, self.seconds_ = [], [], 0.0
+        """Start empty (skorch calls this when a net is initialised); the time adds up."""
+        self.epochs_, self.accuracies_ = [], []
+        self.seconds_ = getattr(self, "seconds_", 0.0)
         return self
+
+    def measure_model(self, clf):
+        """Replace the accuracies with that of the fitted classifier ``clf``'s model.
+
+        Called after the fit's time is taken: this evaluation is not counted in it.
+        """
+        seconds, self.epochs_, self.accuracies_ = self.seconds_, [], []
+        self.measure(len(clf.history_), lambda X: clf.predict_proba(X).argmax(axis=1))
+        self.seconds_ = seconds
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         """Evaluate when the epoch is among the last ``last``."""
